@@ -1,0 +1,12 @@
+"""Kedro settings: the config loader that lets conf declare which pipelines exist, and the hooks."""
+
+from linearization_fairness.experiments import ExperimentConfigLoader
+from linearization_fairness.hooks import ValidateBeforeRun
+
+HOOKS = (ValidateBeforeRun(),)
+
+CONFIG_LOADER_CLASS = ExperimentConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+}
