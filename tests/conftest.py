@@ -21,6 +21,7 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "conf" / "local").mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "data" / "01_raw").mkdir(parents=True)
+    (tmp_path / "src").mkdir()  # bootstrap_project insists on it; the package itself is installed
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

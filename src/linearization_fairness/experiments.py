@@ -33,6 +33,17 @@ class ExperimentConfigLoader(OmegaConfigLoader):
 
         pipelines.configure(f"{PACKAGE_NAME}.pipeline_registry")
 
+    def __getitem__(self, key: str) -> Any:
+        config = super().__getitem__(key)
+        if key == "parameters":
+            # Checked on every read so that no entry point (run, viz, a notebook) sees bad
+            # parameters; pydantic makes this cheap next to anything a node does.
+            from linearization_fairness.config import validate_experiment
+
+            for name, raw in declared_experiments(config).items():
+                validate_experiment(name, raw)
+        return config
+
 
 def _fallback_loader() -> OmegaConfigLoader:
     """Config for code that reads pipelines without a Kedro session (e.g. a bare import)."""
@@ -45,10 +56,13 @@ def _fallback_loader() -> OmegaConfigLoader:
     )
 
 
-def declared_experiments() -> dict[str, dict[str, Any]]:
+def declared_experiments(parameters: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """The `experiments` mapping of the parameters in force: experiment name -> its config."""
-    loader = _active_loader or _fallback_loader()
-    experiments = loader["parameters"].get("experiments")
+    if parameters is None:
+        # A config loader is a (lazily filled) mapping, so it is falsy: compare with None.
+        loader = _active_loader if _active_loader is not None else _fallback_loader()
+        parameters = loader["parameters"]
+    experiments = parameters.get("experiments")
     if not isinstance(experiments, dict) or not experiments:
         raise ValueError(
             "parameters declare no experiments; add an `experiments:` mapping "

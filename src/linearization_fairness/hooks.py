@@ -1,4 +1,4 @@
-"""Checks that run once, before any node: bad parameters or missing data fail in seconds."""
+"""Checks that need to know what is about to run; parameters are checked by the config loader."""
 
 from __future__ import annotations
 
@@ -24,6 +24,5 @@ class ValidateBeforeRun:
         experiments = self._parameters.get("experiments", {})
         raw_data_dir = Path(self._parameters.get("raw_data_dir", "data/01_raw"))
         for name in sorted({node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace}):
-            config = validate_experiment(name, experiments.get(name))
             if any(node.name == f"{name}.prepare_data" for node in pipeline.nodes):
-                check_raw_data(config.data, raw_data_dir)
+                check_raw_data(validate_experiment(name, experiments[name]).data, raw_data_dir)

@@ -33,7 +33,7 @@ def test_full_pipeline_name_is_registered_and_runs(run_kedro, project_copy):
 
 def test_bad_parameter_fails_before_any_node_with_one_line(run_kedro, project_copy):
     with pytest.raises(Exception) as error:
-        run_kedro(runtime_params={"experiments.digits.data.dataset": "mnist"}, pipeline_names=["data_prep"])
+        run_kedro(runtime_params={"experiments": {"digits": {"data": {"dataset": "mnist"}}}}, pipeline_names=["data_prep"])
     message = str(error.value)
     assert "mnist" in message and "digits" in message and "cifar10" in message
     assert not (project_copy / "data" / "05_model_input").exists() or not any(

@@ -1,0 +1,117 @@
+"""From a DataConfig and the raw data folder to normalised train/val/test splits.
+
+Order of work, all driven by one seed: read the source; split it per class (the official test set
+of cifar10/svhn is the test split, validation is carved from the official train set); thin out
+the minority classes of train (and of val and test if `unbalance_test`); scale to [0, 1] and
+normalise every split with the per-channel mean and std of the final train split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from linearization_fairness.data.cifar10 import check_cifar10, load_cifar10
+from linearization_fairness.data.config import DataConfig
+from linearization_fairness.data.digits import load_digits_source
+from linearization_fairness.data.prepared import PreparedData, Split
+from linearization_fairness.data.source import SourceData
+from linearization_fairness.data.splits import (
+    channel_statistics,
+    normalise,
+    stratified_split,
+    subsample_classes,
+)
+from linearization_fairness.data.svhn import check_svhn, load_svhn
+from linearization_fairness.data.toy2d import make_toy2d
+from linearization_fairness.data.utkface import check_utkface, load_utkface
+
+
+def check_raw_data(config: DataConfig, raw_dir: Path) -> None:
+    """Raise FileNotFoundError naming the expected path and files if the source's raw files are missing."""
+    raw_dir = Path(raw_dir)
+    if config.dataset == "cifar10":
+        check_cifar10(raw_dir, config.download)
+    elif config.dataset == "svhn":
+        check_svhn(raw_dir, config.download)
+    elif config.dataset.startswith("utkface"):
+        check_utkface(raw_dir)
+
+
+def load_source(config: DataConfig, raw_dir: Path, rng: np.random.Generator) -> SourceData:
+    """Every sample of the configured source; `rng` is used only by the generated toy2d task."""
+    if config.dataset == "digits":
+        return load_digits_source()
+    if config.dataset == "toy2d":
+        return make_toy2d(config.toy2d_majority_size, config.toy2d_minority_size, config.toy2d_noise, rng)
+    if config.dataset == "cifar10":
+        return load_cifar10(raw_dir, config.download)
+    if config.dataset == "svhn":
+        return load_svhn(raw_dir, config.download)
+    task = config.dataset.removeprefix("utkface_")
+    return load_utkface(raw_dir, task, config.image_size, config.keep_infants)
+
+
+def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
+    """Stratified, optionally unbalanced, normalised splits; the same config gives identical arrays."""
+    raw_dir = Path(raw_dir)
+    # independent streams, so that toy2d's generated points do not reuse the numbers of the split
+    source_seed, split_seed = np.random.SeedSequence(config.seed).spawn(2)
+    source_rng, split_rng = np.random.default_rng(source_seed), np.random.default_rng(split_seed)
+    source = load_source(config, raw_dir, source_rng)
+    positions = _split_positions(source, config, split_rng)
+
+    mean, std = channel_statistics(_unit_scaled(source, positions["train"]))
+    splits = {name: _normalised_split(source, split, mean, std) for name, split in positions.items()}
+
+    info = {
+        "dataset": config.dataset,
+        "num_classes": config.num_classes,
+        "input_shape": list(source.x.shape[1:]),
+        "class_names": list(source.class_names),
+        "group_names": list(source.group_names),
+        "normalisation_mean": mean.tolist(),
+        "normalisation_std": std.tolist(),
+        "seed": config.seed,
+        "rejected_files": list(source.rejected_files),
+    }
+    return PreparedData(splits=splits, info=info)
+
+
+def _split_positions(
+    source: SourceData, config: DataConfig, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Positions in `source` of each split, after the imbalance."""
+    if source.official_test is None:
+        train, val, test = stratified_split(source.y, config.val_fraction, config.test_fraction, rng)
+    else:
+        pool = np.flatnonzero(~source.official_test)
+        train_in_pool, val_in_pool, _ = stratified_split(source.y[pool], config.val_fraction, 0.0, rng)
+        train, val, test = pool[train_in_pool], pool[val_in_pool], np.flatnonzero(source.official_test)
+    positions = {"train": train, "val": val, "test": test}
+    if not config.minority_classes:
+        return positions
+    class_keep_fraction = {class_id: config.majority_keep_fraction for class_id in range(config.num_classes)}
+    for class_id in config.minority_classes:
+        class_keep_fraction[class_id] = config.minority_keep_fraction
+    unbalanced = ("train", "val", "test") if config.unbalance_test else ("train",)
+    for split_name in unbalanced:
+        split = positions[split_name]
+        positions[split_name] = split[subsample_classes(source.y[split], class_keep_fraction, rng)]
+    return positions
+
+
+def _unit_scaled(source: SourceData, positions: np.ndarray) -> np.ndarray:
+    return source.x[positions].astype(np.float32) / np.float32(source.max_value)
+
+
+def _normalised_split(source: SourceData, positions: np.ndarray, mean: np.ndarray, std: np.ndarray) -> Split:
+    labels = source.y[positions]
+    # the group is the class label, as in the paper
+    return Split(
+        x=normalise(_unit_scaled(source, positions), mean, std),
+        y=labels,
+        group=labels.copy(),
+        index=source.index[positions],
+    )
