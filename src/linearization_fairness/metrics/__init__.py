@@ -1,0 +1,41 @@
+"""Per-group measurements of the paper: accuracy, margins, gradient norms, Hessian, weight distance."""
+
+from linearization_fairness.metrics.config import MetricsConfig
+from linearization_fairness.metrics.distance import parameter_distance
+from linearization_fairness.metrics.gradients import group_mean_loss_grad_norm, group_means, per_sample_grad_norms
+from linearization_fairness.metrics.group import (
+    GROUP_TABLE_COLUMNS,
+    accuracy_parity_gap,
+    fairness_summary,
+    group_accuracy_table,
+    overall_accuracy,
+    overall_relative_accuracy_drop,
+    relative_accuracy_drop,
+    worst_group_accuracy,
+)
+from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue, top_eigenvalue
+from linearization_fairness.metrics.predictions import PREDICTION_COLUMNS, logit_statistics, predict
+from linearization_fairness.metrics.weights import is_mask_name, network_weights
+
+__all__ = [
+    "GROUP_TABLE_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "MetricsConfig",
+    "accuracy_parity_gap",
+    "fairness_summary",
+    "group_accuracy_table",
+    "group_hessian_top_eigenvalue",
+    "group_mean_loss_grad_norm",
+    "group_means",
+    "is_mask_name",
+    "logit_statistics",
+    "network_weights",
+    "overall_accuracy",
+    "overall_relative_accuracy_drop",
+    "parameter_distance",
+    "per_sample_grad_norms",
+    "predict",
+    "relative_accuracy_drop",
+    "top_eigenvalue",
+    "worst_group_accuracy",
+]
