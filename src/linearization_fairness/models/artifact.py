@@ -1,0 +1,120 @@
+"""A trained network on disk: its config, weights, masks, mask modes and metadata.
+
+The file holds only tensors and plain containers, so `torch.load(weights_only=True)` reads
+it without unpickling any class, and it is written atomically so that a crash never leaves
+a half-written artifact behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from linearization_fairness.models.config import ModelConfig, build_model
+from linearization_fairness.models.masks import relu_count, total_relu_sites
+
+ARTIFACT_FORMAT_VERSION = 1
+
+
+def atomic_torch_save(payload: Any, path: str | os.PathLike) -> None:
+    """torch.save to a temporary file next to `path`, then rename it over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def portable_state_dict(model: nn.Module) -> dict[str, Any]:
+    """A copy of the state_dict on the CPU in the default memory layout (the mask modes are strings),
+    which later training of `model` leaves untouched."""
+    return {
+        key: value.detach().to("cpu", copy=True).contiguous() if isinstance(value, torch.Tensor) else value
+        for key, value in model.state_dict().items()
+    }
+
+
+@dataclass
+class ModelArtifact:
+    model_config: dict[str, Any]
+    in_shape: tuple[int, ...]
+    num_classes: int
+    state_dict: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: nn.Module,
+        config: ModelConfig,
+        in_shape: tuple[int, ...],
+        num_classes: int,
+        metadata: dict[str, Any] | None = None,
+    ) -> ModelArtifact:
+        """Snapshot `model`; the ReLU counts are added to the metadata unless given."""
+        counts = {"relu_count": relu_count(model), "total_relu_sites": total_relu_sites(model)}
+        return cls(
+            model_config=config.to_dict(),
+            in_shape=tuple(int(size) for size in in_shape),
+            num_classes=int(num_classes),
+            state_dict=portable_state_dict(model),
+            metadata=counts | dict(metadata or {}),
+        )
+
+    def build(self) -> nn.Module:
+        """The exact saved network, masks and mask modes included, in eval mode on the CPU."""
+        # Building on the meta device skips a random initialisation that the weights would overwrite.
+        with torch.device("meta"):
+            model = build_model(ModelConfig(**self.model_config), self.in_shape, self.num_classes)
+        # Cloned, so that two models built from one artifact (a teacher and a student) never share weights.
+        own_copy = {key: v.clone() if isinstance(v, torch.Tensor) else v for key, v in self.state_dict.items()}
+        model.load_state_dict(own_copy, assign=True)
+        return model.eval()
+
+
+def save_artifact(path: str | os.PathLike, artifact: ModelArtifact) -> None:
+    try:
+        json.dumps(artifact.metadata)
+    except TypeError as error:
+        message = f"artifact metadata must be JSON-like ({error}); convert values with int()/float()/str()"
+        raise ValueError(message) from None
+    payload = {
+        "format_version": ARTIFACT_FORMAT_VERSION,
+        "model_config": artifact.model_config,
+        "in_shape": list(artifact.in_shape),
+        "num_classes": artifact.num_classes,
+        "state_dict": artifact.state_dict,
+        "metadata": artifact.metadata,
+    }
+    atomic_torch_save(payload, path)
+
+
+def load_artifact(path: str | os.PathLike) -> ModelArtifact:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    version = payload.get("format_version") if isinstance(payload, dict) else None
+    if version != ARTIFACT_FORMAT_VERSION:
+        raise ValueError(
+            f"{path} is not a model artifact of format {ARTIFACT_FORMAT_VERSION} (found {version!r}); "
+            "regenerate it with the current code"
+        )
+    return ModelArtifact(
+        model_config=payload["model_config"],
+        in_shape=tuple(payload["in_shape"]),
+        num_classes=payload["num_classes"],
+        state_dict=payload["state_dict"],
+        metadata=payload["metadata"],
+    )
