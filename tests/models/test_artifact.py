@@ -15,7 +15,7 @@ from linearization_fairness.models import (
     set_mask_mode,
 )
 from linearization_fairness.models import artifact as artifact_module
-from linearization_fairness.models.kedro_dataset import ModelArtifactDataset
+from linearization_fairness.datasets import ModelArtifactDataset
 
 CONFIG = ModelConfig(arch="resnet", widths=[4, 8], blocks=[1, 1])
 IN_SHAPE = (1, 8, 8)

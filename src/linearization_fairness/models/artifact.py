@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from linearization_fairness.atomic import write_atomically
 from linearization_fairness.models.config import ModelConfig, build_model
 from linearization_fairness.models.masks import relu_count, total_relu_sites
 
@@ -24,19 +24,7 @@ ARTIFACT_FORMAT_VERSION = 1
 
 
 def atomic_torch_save(payload: Any, path: str | os.PathLike) -> None:
-    """torch.save to a temporary file next to `path`, then rename it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: torch.save(payload, file))
 
 
 def portable_state_dict(model: nn.Module) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Kedro dataset for ModelArtifact files (catalog type:
-`linearization_fairness.models.kedro_dataset.ModelArtifactDataset`)."""
+"""Kedro dataset for model artifacts: architecture, weights and masks, metadata; read with
+torch.load(weights_only=True), so opening one never runs code."""
 
 from __future__ import annotations
 
