@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from linearization_fairness.data import DataConfig
+from linearization_fairness.models import ModelConfig
+from linearization_fairness.training import TrainConfig
 
 
 class ExperimentConfig(BaseModel):
@@ -15,6 +17,26 @@ class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data: DataConfig
+    model: ModelConfig = ModelConfig()
+    seeds: list[int] = [0]
+    base_train: TrainConfig = TrainConfig()
+
+    @field_validator("seeds")
+    @classmethod
+    def _usable_seeds(cls, seeds: list[int]) -> list[int]:
+        if not seeds:
+            raise ValueError("seeds is empty; list at least one seed, e.g. [0, 1, 2]")
+        if len(set(seeds)) != len(seeds) or min(seeds) < 0:
+            raise ValueError(f"seeds={seeds} must be distinct non-negative integers")
+        return seeds
+
+    @model_validator(mode="after")
+    def _model_fits_data(self) -> ExperimentConfig:
+        if self.model.arch == "mlp" and len(self.data.input_shape) != 1:
+            raise ValueError(f"model.arch='mlp' takes 2-D points; {self.data.dataset} has images, use a ResNet")
+        if self.model.arch != "mlp" and len(self.data.input_shape) != 3:
+            raise ValueError(f"{self.data.dataset} has 2-D points; use model.arch: mlp")
+        return self
 
 
 class ConfigError(ValueError):
@@ -33,7 +55,13 @@ def one_line(error: ValidationError, where: str) -> str:
     return "; ".join(problems)
 
 
+# Added to every experiment block by the config loader (see sweep.py), never written by users.
+DERIVED_KEYS = ("cells",)
+
+
 def validate_experiment(name: str, raw: Any) -> ExperimentConfig:
+    if isinstance(raw, dict):
+        raw = {key: value for key, value in raw.items() if key not in DERIVED_KEYS}
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as error:

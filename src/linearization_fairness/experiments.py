@@ -16,6 +16,8 @@ from typing import Any
 
 from kedro.config import OmegaConfigLoader
 
+from linearization_fairness.config import ExperimentConfig, validate_experiment
+
 PACKAGE_NAME = "linearization_fairness"
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -35,14 +37,17 @@ class ExperimentConfigLoader(OmegaConfigLoader):
 
     def __getitem__(self, key: str) -> Any:
         config = super().__getitem__(key)
-        if key == "parameters":
-            # Checked on every read so that no entry point (run, viz, a notebook) sees bad
-            # parameters; pydantic makes this cheap next to anything a node does.
-            from linearization_fairness.config import validate_experiment
+        if key != "parameters":
+            return config
+        # Checked on every read so that no entry point (run, viz, a notebook) sees bad
+        # parameters; pydantic makes this cheap next to anything a node does.
+        from linearization_fairness.sweep import cells_of
 
-            for name, raw in declared_experiments(config).items():
-                validate_experiment(name, raw)
-        return config
+        experiments = {}
+        for name, raw in declared_experiments(config).items():
+            cells = cells_of(name, validate_experiment(name, raw))
+            experiments[name] = {**raw, "cells": {cell.name: cell.model_dump() for cell in cells}}
+        return {**config, "experiments": experiments}
 
 
 def _fallback_loader() -> OmegaConfigLoader:
@@ -57,7 +62,7 @@ def _fallback_loader() -> OmegaConfigLoader:
 
 
 def declared_experiments(parameters: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """The `experiments` mapping of the parameters in force: experiment name -> its config."""
+    """The `experiments` mapping of the parameters in force: experiment name -> its raw block."""
     if parameters is None:
         # A config loader is a (lazily filled) mapping, so it is falsy: compare with None.
         loader = _active_loader if _active_loader is not None else _fallback_loader()
@@ -75,3 +80,7 @@ def declared_experiments(parameters: dict[str, Any] | None = None) -> dict[str, 
                 "use letters, digits and underscores, starting with a letter"
             )
     return experiments
+
+
+def validated_experiments() -> dict[str, ExperimentConfig]:
+    return {name: validate_experiment(name, raw) for name, raw in declared_experiments().items()}

@@ -1,7 +1,9 @@
-"""Every stage is registered by name, once per experiment that conf declares (its namespace).
+"""Pipelines are built from the experiments and sweep cells that conf declares.
 
-`full` chains the stages. Registered explicitly because the template's `find_pipelines` only
-imports `pipelines/<name>/` and so cannot provide `full`.
+Each experiment is a namespace (`digits`), each cell a namespace inside it (`digits.base_s0`).
+Every stage is a registered pipeline (its nodes carry the stage's tag), and `full` runs them all.
+Registered explicitly because the template's `find_pipelines` only imports `pipelines/<name>/`
+and so cannot provide `full`.
 """
 
 from __future__ import annotations
@@ -10,36 +12,55 @@ from collections.abc import Callable
 
 from kedro.pipeline import Pipeline
 
-from linearization_fairness.experiments import declared_experiments
-from linearization_fairness.pipelines import data_prep
+from linearization_fairness.config import ExperimentConfig
+from linearization_fairness.experiments import validated_experiments
+from linearization_fairness.pipelines import base_train, data_prep
+from linearization_fairness.sweep import Cell, cells_of
 
-# Parameters shared by all experiments; every other parameter a stage reads lives in its
-# experiment's block, `experiments.<name>.<parameter>`.
-GLOBAL_PARAMETERS = {"raw_data_dir"}
+STAGES = ("data_prep", "base_train")
 
-STAGES: dict[str, Callable[[], Pipeline]] = {
-    "data_prep": data_prep.create_pipeline,
+# Parameters shared by all experiments; every other parameter lives in the experiment's block.
+GLOBAL_PARAMETERS = {"raw_data_dir", "checkpoint_dir"}
+# Datasets a cell reads from its experiment (the rest of its inputs are its own or its base model's).
+EXPERIMENT_INPUTS = {"splits", "data_info"}
+
+CELL_TEMPLATES: dict[str, Callable[[], Pipeline]] = {
+    "base": base_train.create_pipeline,
 }
 
 
-def for_experiment(template: Pipeline, experiment: str) -> Pipeline:
-    """The stage's template with datasets under the experiment's namespace and its
-    parameters read from the experiment's block."""
-    parameters = {}
-    for param in template.inputs():
-        if param.startswith("params:"):
-            name = param.removeprefix("params:")
-            top_level = name.split(".")[0]
-            parameters[name] = name if top_level in GLOBAL_PARAMETERS else f"experiments.{experiment}.{name}"
-    return Pipeline(template, namespace=experiment, parameters=parameters)
+def _parameter_names(template: Pipeline, experiment: str, cell: Cell | None) -> dict[str, str]:
+    """Map each `params:x` of a template to where it lives in parameters.yml."""
+    mapping = {}
+    for name in sorted(param.removeprefix("params:") for param in template.inputs() if param.startswith("params:")):
+        if name.split(".")[0] in GLOBAL_PARAMETERS:
+            mapping[name] = name
+        elif name == "cell" and cell is not None:
+            mapping[name] = f"experiments.{experiment}.cells.{cell.name}"
+        else:
+            mapping[name] = f"experiments.{experiment}.{name}"
+    return mapping
+
+
+def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
+    parameters = _parameter_names(data_prep.create_pipeline(), experiment, None)
+    parts = [Pipeline(data_prep.create_pipeline(), namespace=experiment, parameters=parameters)]
+    for cell in cells_of(experiment, config):
+        template = CELL_TEMPLATES[cell.method]()
+        parameters = _parameter_names(template, experiment, cell)
+        shared = {name: name for name in template.inputs() if name in EXPERIMENT_INPUTS}
+        if cell.method != "base" and "base_model" in template.inputs():
+            shared["base_model"] = f"base_s{cell.seed}.base_model"
+        in_cell = Pipeline(template, namespace=cell.name, inputs=shared, parameters=parameters)
+        parts.append(Pipeline(in_cell, namespace=experiment, parameters=set(parameters.values())))
+    return sum(parts, Pipeline([]))
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    experiments = declared_experiments()
-    registry = {
-        stage: sum((for_experiment(create(), name) for name in experiments), Pipeline([]))
-        for stage, create in STAGES.items()
-    }
-    registry["full"] = sum(registry.values(), Pipeline([]))
-    registry["__default__"] = registry["full"]
+    full = sum(
+        (experiment_pipeline(name, config) for name, config in validated_experiments().items()), Pipeline([])
+    )
+    registry = {stage: full.only_nodes_with_tags(stage) for stage in STAGES}
+    registry["full"] = full
+    registry["__default__"] = full
     return registry

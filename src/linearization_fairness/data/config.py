@@ -152,3 +152,14 @@ class DataConfig(BaseModel):
         if self.dataset == "utkface_race":
             return 5
         return 10
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one prepared sample, known before any data is read (for start-up checks)."""
+        if self.dataset == "toy2d":
+            return (2,)
+        if self.dataset == "digits":
+            return (1, 8, 8)
+        if self.dataset in ("cifar10", "svhn"):
+            return (3, 32, 32)
+        return (3, self.image_size, self.image_size)

@@ -1,6 +1,7 @@
 """The one training engine and the objectives it optimises."""
 
 from linearization_fairness.training.config import TrainConfig
+from linearization_fairness.training.plots import plot_history
 from linearization_fairness.training.engine import (
     NonFiniteLossError,
     TrainResult,
@@ -24,6 +25,7 @@ __all__ = [
     "Objective",
     "ObjectiveBase",
     "TrainConfig",
+    "plot_history",
     "TrainResult",
     "default_param_groups",
     "evaluate_logits",

@@ -12,5 +12,6 @@ def create_pipeline() -> Pipeline:
                 outputs=["splits", "data_info", "group_statistics"],
                 name="prepare_data",
             )
-        ]
+        ],
+        tags="data_prep",
     )

@@ -1,0 +1,648 @@
+"""The paper's figures, drawn from the seed-aggregated table of one experiment.
+
+Every function returns a `matplotlib.figure.Figure` built without pyplot, so no GUI backend or
+global figure list is involved (PNG output goes through Agg) and nothing needs closing. Error bars
+and bands are 95% confidence intervals over seeds (drawn as zero where there is a single seed).
+Majority groups are drawn in blues with solid lines, minority groups (training share below the
+uniform share) in reds with dashed lines and hatched bars. A figure whose inputs are absent
+shows a "no data for ..." message instead of raising.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import NullLocator
+
+from linearization_fairness.reporting.aggregate import (
+    BASE_METHOD,
+    BASE_VARIANT,
+    CONTROL_METHOD,
+    MITIGATED_VARIANT,
+    PLAIN_VARIANT,
+    linearization_methods,
+    lowest_budget_rows,
+    model_summary,
+    variant_label,
+)
+from linearization_fairness.reporting.cost import COST_LABELS, CostColumn, PICostConfig, add_cost_columns
+
+PANEL_SIZE = (5.2, 3.8)
+MINORITY_HATCH = "///"
+METHOD_COLOURS = {"snl": "#1b9e77", "deepreduce": "#7570b3", "random": "#e7298a"}
+METHOD_MARKERS = {"snl": "o", "deepreduce": "s", "random": "D"}
+EXTRA_METHOD_COLOURS = ("#66a61e", "#a6761d", "#e6ab02", "#666666")
+EXTRA_METHOD_MARKERS = ("v", "P", "X", "*")
+BASE_STYLE = {"color": "black", "linestyle": "-"}
+CONTROL_STYLE = {"color": "0.45", "linestyle": "--"}
+BASE_BAR_COLOUR = "0.7"  # light enough for the black minority hatching to show
+
+FIGURE_CAPTIONS = {
+    "group_accuracy_drop_lowest_budget": "Each group's relative accuracy drop at every method's lowest ReLU budget "
+    "(paper Fig. 1): look for minority (hatched) groups losing far more than the majority.",
+    "accuracy_vs_budget": "Global accuracy against the number of ReLUs kept (paper Fig. 5): linearized models "
+    "should stay close to the all-ReLU reference line while the per-group figures show who pays.",
+    "relative_drop_vs_budget": "Relative accuracy drop per group as the ReLU budget shrinks (paper Fig. 6): "
+    "look for dashed minority lines rising while solid majority lines stay near zero.",
+    "param_distance_vs_budget": "Distance of the linearized weights from the all-ReLU weights (paper Fig. 8, left): "
+    "it should grow as fewer ReLUs are kept, which amplifies the group gradient terms of the bound.",
+    "gradnorm_vs_accuracy": "Group accuracy against the norm of the group's loss gradient (paper Fig. 8, middle): "
+    "look for minority groups combining larger gradient norms with lower accuracy.",
+    "margin_vs_accuracy": "Group accuracy against the mean top-1 minus top-2 softmax probability, a distance to "
+    "the decision boundary (paper Fig. 8, right): minority groups should sit closer to the boundary.",
+    "hessian_by_group": "Top eigenvalue of each group's loss Hessian per ReLU budget (paper Fig. 4): "
+    "look for higher curvature on minority groups.",
+    "mitigation_effect": "Accuracy of fairness-aware finetuning minus plain distillation finetuning, per group and "
+    "budget (paper Fig. 9): bars above zero mean the mitigation helped that group.",
+    "worst_group_vs_cost": "Worst-group accuracy against the estimated private-inference cost of each model: "
+    "look for the budget below which the cheapest models give up the worst group.",
+    "decision_boundaries": "Decision regions of models trained on the 2-D toy task (paper Fig. 2): "
+    "look for the model with fewer ReLUs bending its boundary less around the minority class.",
+}
+
+
+@dataclass(frozen=True)
+class GroupStyle:
+    name: str
+    colour: tuple[float, float, float, float]
+    linestyle: str
+    hatch: str
+    label: str
+    is_minority: bool
+
+
+@dataclass(frozen=True)
+class BarSeries:
+    """One set of bars across the groups: `rows` hold `<column>_mean` and `error_column` per group_id."""
+
+    label: str
+    rows: pd.DataFrame
+    colour: str | tuple[float, ...]
+    error_column: str
+
+
+def no_data_figure(message: str) -> Figure:
+    """A figure that states what is missing instead of a plot."""
+    figure = Figure(figsize=PANEL_SIZE, layout="constrained")
+    axes = figure.subplots()
+    axes.axis("off")
+    axes.text(0.5, 0.5, textwrap.fill(message, 50), ha="center", va="center", fontsize=10)
+    return figure
+
+
+def _experiment_title(aggregated: pd.DataFrame, title: str) -> str:
+    experiments = sorted(aggregated["experiment"].unique())
+    if len(experiments) > 1:
+        raise ValueError(
+            f"the table holds experiments {experiments}; pass one experiment's rows, "
+            f"e.g. aggregated[aggregated['experiment'] == {experiments[0]!r}]"
+        )
+    return f"{title} ({experiments[0]})" if experiments else title
+
+
+def _flag(value: object) -> bool:
+    return bool(pd.notna(value) and value)
+
+
+def group_styles(rows: pd.DataFrame) -> dict[int, GroupStyle]:
+    """Style per group id, majority groups (largest training share first) in blues, minority in reds."""
+    groups = rows.drop_duplicates("group_id")[["group_id", "group_name", "train_share", "is_minority"]]
+    groups = groups.sort_values(["train_share", "group_id"], ascending=[False, True], na_position="last")
+    minority = groups["is_minority"].map(_flag)
+    styles = {}
+    for is_minority, colour_map in ((False, "Blues"), (True, "Reds")):
+        members = groups[minority == is_minority]
+        shades = np.linspace(0.9, 0.45, len(members)) if len(members) > 1 else [0.75]
+        for shade, (_, group) in zip(shades, members.iterrows()):
+            share = "" if pd.isna(group["train_share"]) else f"{group['train_share']:.0%} of train"
+            kind = "minority" if is_minority else "majority"
+            styles[int(group["group_id"])] = GroupStyle(
+                name=str(group["group_name"]),
+                colour=matplotlib.colormaps[colour_map](shade),
+                linestyle="--" if is_minority else "-",
+                hatch=MINORITY_HATCH if is_minority else "",
+                label=f"{group['group_name']} ({kind}{', ' + share if share else ''})",
+                is_minority=is_minority,
+            )
+    return {group_id: styles[group_id] for group_id in groups["group_id"].astype(int)}
+
+
+def _method_colour(method: str, methods: Sequence[str]) -> str:
+    if method in METHOD_COLOURS:
+        return METHOD_COLOURS[method]
+    return EXTRA_METHOD_COLOURS[list(methods).index(method) % len(EXTRA_METHOD_COLOURS)]
+
+
+def _method_marker(method: str, methods: Sequence[str]) -> str:
+    if method in METHOD_MARKERS:
+        return METHOD_MARKERS[method]
+    return EXTRA_METHOD_MARKERS[list(methods).index(method) % len(EXTRA_METHOD_MARKERS)]
+
+
+def _values(column: pd.Series, scale: float = 1.0) -> np.ndarray:
+    return column.to_numpy(dtype=float) * scale
+
+
+def _errors(column: pd.Series, scale: float = 1.0) -> np.ndarray:
+    """CI half-widths ready for matplotlib: NaN (a single seed) drawn as no error bar."""
+    return np.nan_to_num(_values(column, scale), nan=0.0)
+
+
+def _budget_axis(
+    axes: Axes, values: np.ndarray, label: str = "ReLUs kept (budget, log scale)", number_format: str = ",.0f"
+) -> None:
+    """Log x axis with a tick at each value plotted, written as plain numbers rather than powers of ten."""
+    values = np.unique(np.asarray(values, dtype=float)[np.isfinite(values)])
+    # A log axis cannot show a model with zero ReLUs, so fall back to symlog when one is present.
+    if np.all(values > 0):
+        axes.set_xscale("log")
+    else:
+        axes.set_xscale("symlog", linthresh=1.0)
+        label = label.replace("log scale", "symlog scale")
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.set_xticks(values, [format(value, number_format) for value in values], rotation=30, fontsize=8)
+    axes.set_xlabel(label)
+
+
+def _format_count(count: float) -> str:
+    return f"{int(round(count)):,}"
+
+
+def _rows(aggregated: pd.DataFrame, method: str, variant: str) -> pd.DataFrame:
+    return aggregated[(aggregated["method"] == method) & (aggregated["variant"] == variant)]
+
+
+def _reference_row(models: pd.DataFrame, method: str, column: str) -> pd.Series | None:
+    """The model row of the base model or the finetune-only control, if it has `column`."""
+    variant = BASE_VARIANT if method == BASE_METHOD else PLAIN_VARIANT
+    rows = _rows(models, method, variant)
+    rows = rows[rows[f"{column}_mean"].notna()]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _draw_reference_lines(axes: Axes, models: pd.DataFrame, column: str, scale: float) -> None:
+    """Horizontal lines (with CI bands) for the all-ReLU model and the finetune-only control."""
+    for method, style, label in (
+        (BASE_METHOD, BASE_STYLE, "all-ReLU base model"),
+        (CONTROL_METHOD, CONTROL_STYLE, "finetune only (no ReLU removed)"),
+    ):
+        row = _reference_row(models, method, column)
+        if row is None:
+            continue
+        mean = row[f"{column}_mean"] * scale
+        half_width = np.nan_to_num(row[f"{column}_ci95"] * scale)
+        axes.axhline(mean, label=label, linewidth=1.2, **style)
+        if half_width > 0:
+            axes.axhspan(mean - half_width, mean + half_width, color=style["color"], alpha=0.12, linewidth=0)
+
+
+def _grouped_bars(
+    axes: Axes,
+    styles: Mapping[int, GroupStyle],
+    series: Sequence[BarSeries],
+    column: str,
+    scale: float,
+) -> None:
+    """Bars of `<column>_mean` per group (x axis), one bar per series side by side, minority hatched."""
+    group_ids = list(styles)
+    positions = np.arange(len(group_ids))
+    width = 0.8 / len(series)
+    for index, one_series in enumerate(series):
+        by_group = one_series.rows.drop_duplicates("group_id").set_index("group_id").reindex(group_ids)
+        bars = axes.bar(
+            positions - 0.4 + width * (index + 0.5),
+            _values(by_group[f"{column}_mean"], scale),
+            width,
+            yerr=_errors(by_group[one_series.error_column], scale),
+            color=one_series.colour,
+            edgecolor="black",
+            linewidth=0.5,
+            capsize=2,
+            label=one_series.label,
+        )
+        for bar, group_id in zip(bars.patches, group_ids):
+            bar.set_hatch(styles[group_id].hatch)
+    axes.set_xticks(positions, [styles[group_id].name for group_id in group_ids])
+    for tick, group_id in zip(axes.get_xticklabels(), group_ids):
+        tick.set_color("firebrick" if styles[group_id].is_minority else "black")
+    axes.axhline(0.0, color="black", linewidth=0.6)
+
+
+def _series_per_budget(rows: pd.DataFrame, error_column: str) -> list[BarSeries]:
+    """One bar series per budget of `rows`, largest budget first, shaded from light to dark."""
+    budgets = sorted(rows["budget"].unique(), reverse=True)
+    shades = matplotlib.colormaps["viridis"](np.linspace(0.85, 0.2, len(budgets)))
+    return [
+        BarSeries(f"{_format_count(budget)} ReLUs", rows[rows["budget"] == budget], tuple(shade), error_column)
+        for budget, shade in zip(budgets, shades)
+    ]
+
+
+def _minority_legend_handle() -> Patch:
+    return Patch(facecolor="white", edgecolor="firebrick", hatch=MINORITY_HATCH, label="hatched / red: minority group")
+
+
+def fig_group_accuracy_drop_lowest_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 1: per-group relative accuracy drop at each method's lowest budget, with the control."""
+    title = _experiment_title(aggregated, "Relative accuracy drop per group\nat each method's lowest ReLU budget")
+    methods = linearization_methods(aggregated)
+    series = []
+    for method in methods:
+        rows = lowest_budget_rows(aggregated, method, variant)
+        if rows["relative_drop_mean"].notna().any():
+            label = f"{method}, {_format_count(rows['budget'].iloc[0])} ReLUs, {variant_label(variant)}"
+            series.append(BarSeries(label, rows, _method_colour(method, methods), "relative_drop_ci95"))
+    if not series:
+        return no_data_figure(f"no data for the relative accuracy drop of linearized models ({variant_label(variant)})")
+    control = _rows(aggregated, CONTROL_METHOD, PLAIN_VARIANT)
+    if control["relative_drop_mean"].notna().any():
+        control_label = "finetune only (no ReLU removed)"
+        series.append(BarSeries(control_label, control, CONTROL_STYLE["color"], "relative_drop_ci95"))
+
+    styles = group_styles(pd.concat([one_series.rows for one_series in series]))
+    figure = Figure(figsize=(max(PANEL_SIZE[0], 0.9 * len(styles) + 2), PANEL_SIZE[1] + 0.6), layout="constrained")
+    axes = figure.subplots()
+    _grouped_bars(axes, styles, series, "relative_drop", 100.0)
+    axes.set_xlabel("group (majority left, by training share)")
+    axes.set_ylabel("relative accuracy drop\nvs all-ReLU model (%)")
+    handles, _ = axes.get_legend_handles_labels()
+    axes.legend(handles=[*handles, _minority_legend_handle()], fontsize=7)
+    figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def fig_accuracy_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 5: global accuracy vs ReLU budget per method, base model and control as reference lines."""
+    title = _experiment_title(aggregated, "Global accuracy vs ReLU budget")
+    return _model_metric_vs_budget(aggregated, "overall_accuracy", 100.0, "global test accuracy (%)", title, variant)
+
+
+def fig_param_distance_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 8 (left): ||theta - theta_base||_2 vs ReLU budget per method, the control as reference."""
+    title = _experiment_title(aggregated, "Distance of the weights from the all-ReLU model")
+    label = "parameter distance ||θ − θ_base||₂"
+    return _model_metric_vs_budget(aggregated, "param_distance", 1.0, label, title, variant)
+
+
+def _model_metric_vs_budget(
+    aggregated: pd.DataFrame, column: str, scale: float, y_label: str, title: str, variant: str
+) -> Figure:
+    models = model_summary(aggregated)
+    methods = linearization_methods(aggregated)
+    lines = [
+        (method, rows.sort_values("budget"))
+        for method in methods
+        if not (rows := _rows(models, method, variant).dropna(subset=[f"{column}_mean"])).empty
+    ]
+    if not lines:
+        return no_data_figure(f"no data for {column} of linearized models ({variant_label(variant)})")
+    figure = Figure(figsize=PANEL_SIZE, layout="constrained")
+    axes = figure.subplots()
+    for method, rows in lines:
+        axes.errorbar(
+            _values(rows["budget"]),
+            _values(rows[f"{column}_mean"], scale),
+            yerr=_errors(rows[f"{column}_ci95"], scale),
+            marker=_method_marker(method, methods),
+            color=_method_colour(method, methods),
+            capsize=3,
+            label=f"{method} ({variant_label(variant)})",
+        )
+    _draw_reference_lines(axes, models, column, scale)
+    _budget_axis(axes, np.concatenate([_values(rows["budget"]) for _, rows in lines]))
+    axes.set_ylabel(y_label)
+    axes.legend(fontsize=7)
+    figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def fig_relative_drop_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 6: relative accuracy drop vs budget, one line per group, one panel per method."""
+    title = _experiment_title(aggregated, "Relative accuracy drop per group vs ReLU budget")
+    panels = [
+        (method, rows)
+        for method in linearization_methods(aggregated)
+        if (rows := _rows(aggregated, method, variant))["relative_drop_mean"].notna().any()
+    ]
+    if not panels:
+        return no_data_figure(f"no data for the relative accuracy drop of linearized models ({variant_label(variant)})")
+    styles = group_styles(pd.concat([rows for _, rows in panels]))
+    figure = Figure(figsize=(PANEL_SIZE[0] * len(panels), PANEL_SIZE[1] + 0.8), layout="constrained")
+    all_axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
+    for axes, (method, rows) in zip(all_axes, panels):
+        for group_id, style in styles.items():
+            line = rows[rows["group_id"] == group_id].sort_values("budget")
+            if line.empty:
+                continue
+            budgets = _values(line["budget"])
+            mean = _values(line["relative_drop_mean"], 100.0)
+            half_width = _errors(line["relative_drop_ci95"], 100.0)
+            axes.plot(budgets, mean, marker="o", color=style.colour, linestyle=style.linestyle, label=style.label)
+            axes.fill_between(budgets, mean - half_width, mean + half_width, color=style.colour, alpha=0.15)
+        axes.axhline(0.0, color="black", linewidth=0.6)
+        _budget_axis(axes, _values(rows["budget"]))
+        axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
+    all_axes[0].set_ylabel("relative accuracy drop\nvs all-ReLU model (%)")
+    handles, labels = all_axes[0].get_legend_handles_labels()
+    # two legend columns fit under each panel
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2 * len(panels)), fontsize=7)
+    figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def fig_gradnorm_vs_accuracy(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 8 (middle): group accuracy vs the norm of the gradient of the group's mean loss."""
+    title = _experiment_title(aggregated, "Group accuracy vs group gradient norm")
+    x_label = "norm of the gradient of the group's mean loss"
+    return _group_metric_vs_accuracy(aggregated, "grad_norm", x_label, title, variant)
+
+
+def fig_margin_vs_accuracy(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 8 (right): group accuracy vs mean top-1 minus top-2 softmax probability."""
+    title = _experiment_title(aggregated, "Group accuracy vs distance to the decision boundary")
+    x_label = "mean top-1 − top-2 softmax probability (distance to boundary)"
+    return _group_metric_vs_accuracy(aggregated, "prob_margin", x_label, title, variant)
+
+
+def _group_metric_vs_accuracy(aggregated: pd.DataFrame, metric: str, x_label: str, title: str, variant: str) -> Figure:
+    """One point per (linearization method, budget, group): colour = group, marker = method."""
+    methods = linearization_methods(aggregated)
+    rows = aggregated[aggregated["method"].isin(methods) & (aggregated["variant"] == variant)]
+    rows = rows.dropna(subset=[f"{metric}_mean", "accuracy_mean"])
+    if rows.empty:
+        return no_data_figure(f"no data for {metric} and accuracy of linearized models ({variant_label(variant)})")
+    styles = group_styles(rows)
+    figure = Figure(figsize=(PANEL_SIZE[0] + 1.6, PANEL_SIZE[1]), layout="constrained")
+    axes = figure.subplots()
+    for (method, group_id), points in rows.groupby(["method", "group_id"], sort=False):
+        axes.errorbar(
+            _values(points[f"{metric}_mean"]),
+            _values(points["accuracy_mean"], 100.0),
+            xerr=_errors(points[f"{metric}_ci95"]),
+            yerr=_errors(points["accuracy_ci95"], 100.0),
+            fmt=_method_marker(method, methods),
+            color=styles[int(group_id)].colour,
+            markeredgecolor="black",
+            markeredgewidth=0.4,
+            capsize=2,
+            elinewidth=0.8,
+        )
+    group_handles = [
+        Line2D([], [], marker="o", linestyle="", color=style.colour, label=style.label) for style in styles.values()
+    ]
+    method_handles = [
+        Line2D([], [], marker=_method_marker(method, methods), linestyle="", color="0.3", label=method)
+        for method in rows["method"].unique()
+    ]
+    axes.legend(handles=group_handles + method_handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axes.set_xlabel(x_label)
+    axes.set_ylabel("group test accuracy (%)")
+    figure.suptitle(f"{title}\n(one point per group, method and budget; {variant_label(variant)})", fontsize=10)
+    return figure
+
+
+def fig_hessian_by_group(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 4: top Hessian eigenvalue of each group's loss, bars per budget, one panel per method."""
+    title = _experiment_title(aggregated, "Top eigenvalue of the group loss Hessian")
+    base = _rows(aggregated, BASE_METHOD, BASE_VARIANT)
+    base_series = (
+        [BarSeries("all-ReLU base model", base, BASE_BAR_COLOUR, "hessian_top_eig_ci95")]
+        if base["hessian_top_eig_mean"].notna().any()
+        else []
+    )
+    panels = []
+    for method in linearization_methods(aggregated):
+        rows = _rows(aggregated, method, variant).dropna(subset=["hessian_top_eig_mean"])
+        if not rows.empty:
+            panels.append((method, base_series + _series_per_budget(rows, "hessian_top_eig_ci95")))
+    if not panels:
+        return no_data_figure(
+            f"no data for the group Hessian eigenvalue of linearized models ({variant_label(variant)})"
+        )
+    styles = group_styles(pd.concat([one_series.rows for _, series in panels for one_series in series]))
+    width = max(PANEL_SIZE[0], 0.9 * len(styles) + 2)
+    figure = Figure(figsize=(width * len(panels), PANEL_SIZE[1] + 0.4), layout="constrained")
+    for axes, (method, series) in zip(np.atleast_1d(figure.subplots(1, len(panels))), panels):
+        _grouped_bars(axes, styles, series, "hessian_top_eig", 1.0)
+        axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
+        axes.set_ylabel("top Hessian eigenvalue")
+        handles, _ = axes.get_legend_handles_labels()
+        axes.legend(handles=[*handles, _minority_legend_handle()], fontsize=7)
+    figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def fig_mitigation_effect(aggregated: pd.DataFrame) -> Figure:
+    """Paper Fig. 9: accuracy with fairness-aware finetuning minus plain finetuning, per group and budget.
+
+    Error bars combine the two variants' intervals as if independent, sqrt(ci_f^2 + ci_m^2): an
+    approximation that ignores the pairing of the two variants by seed.
+    """
+    title = _experiment_title(aggregated, "Mitigation: fairness-aware minus plain finetuning accuracy")
+    panels = []
+    for method in linearization_methods(aggregated):
+        paired = _rows(aggregated, method, PLAIN_VARIANT).merge(
+            _rows(aggregated, method, MITIGATED_VARIANT)[["budget", "group_id", "accuracy_mean", "accuracy_ci95"]],
+            on=["budget", "group_id"],
+            suffixes=("_plain", "_mitigated"),
+        )
+        paired["gain_mean"] = paired["accuracy_mean_mitigated"] - paired["accuracy_mean_plain"]
+        paired["gain_ci95"] = np.hypot(paired["accuracy_ci95_plain"], paired["accuracy_ci95_mitigated"])
+        paired = paired.dropna(subset=["gain_mean"])
+        if not paired.empty:
+            panels.append((method, paired))
+    if not panels:
+        return no_data_figure(
+            f"no data for the mitigation effect: no method has both {PLAIN_VARIANT!r} and "
+            f"{MITIGATED_VARIANT!r} accuracies at the same budget"
+        )
+    styles = group_styles(pd.concat([paired for _, paired in panels]))
+    width = max(PANEL_SIZE[0], 0.9 * len(styles) + 2)
+    figure = Figure(figsize=(width * len(panels), PANEL_SIZE[1] + 0.4), layout="constrained")
+    for axes, (method, paired) in zip(np.atleast_1d(figure.subplots(1, len(panels), sharey=True)), panels):
+        _grouped_bars(axes, styles, _series_per_budget(paired, "gain_ci95"), "gain", 100.0)
+        axes.set_title(method, fontsize=9)
+        axes.set_ylabel("accuracy change from mitigation\n(percentage points)")
+        handles, _ = axes.get_legend_handles_labels()
+        axes.legend(handles=[*handles, _minority_legend_handle()], fontsize=7)
+    figure.suptitle(f"{title}\n(above 0: the mitigation helped the group)", fontsize=10)
+    return figure
+
+
+def fig_worst_group_vs_cost(
+    aggregated: pd.DataFrame,
+    pi_cost: PICostConfig | None = None,
+    cost: CostColumn = "offline_mb",
+    variant: str = PLAIN_VARIANT,
+) -> Figure:
+    """Worst-group accuracy vs estimated private-inference cost (from each model's mean ReLU count)."""
+    if cost not in COST_LABELS:
+        raise ValueError(f"cost={cost!r} is unknown; use one of: {', '.join(COST_LABELS)}")
+    title = _experiment_title(aggregated, "Worst-group accuracy vs estimated private-inference cost")
+    models = add_cost_columns(model_summary(aggregated), pi_cost, relu_column="relu_count_mean")
+    models = models.dropna(subset=["worst_group_accuracy_mean", cost])
+    methods = linearization_methods(aggregated)
+    curves = [
+        (
+            f"{method} ({variant_label(variant)})",
+            rows.sort_values(cost),
+            _method_colour(method, methods),
+            _method_marker(method, methods),
+        )
+        for method in methods
+        if not (rows := _rows(models, method, variant)).empty
+    ]
+    curves += [
+        (label, rows, style["color"], marker)
+        for method, label, style, marker in (
+            (BASE_METHOD, "all-ReLU base model", BASE_STYLE, "*"),
+            (CONTROL_METHOD, "finetune only (no ReLU removed)", CONTROL_STYLE, "X"),
+        )
+        if not (rows := _rows(models, method, BASE_VARIANT if method == BASE_METHOD else PLAIN_VARIANT)).empty
+    ]
+    if not curves:
+        return no_data_figure("no data for worst-group accuracy with a known ReLU count")
+    figure = Figure(figsize=PANEL_SIZE, layout="constrained")
+    axes = figure.subplots()
+    for label, rows, colour, marker in curves:
+        axes.errorbar(
+            _values(rows[cost]),
+            _values(rows["worst_group_accuracy_mean"], 100.0),
+            yerr=_errors(rows["worst_group_accuracy_ci95"], 100.0),
+            marker=marker,
+            markersize=8 if marker in ("*", "X") else 6,
+            color=colour,
+            capsize=3,
+            label=label,
+        )
+    _budget_axis(axes, models[cost].to_numpy(dtype=float), f"estimated {COST_LABELS[cost]}, log scale", ".3g")
+    axes.set_ylabel("worst-group test accuracy (%)")
+    axes.legend(fontsize=7)
+    figure.suptitle(f"{title}\n(per-ReLU constants of a Delphi-style protocol, 2021 hardware)", fontsize=10)
+    return figure
+
+
+def fig_decision_boundaries(
+    models: Mapping[str, torch.nn.Module],
+    x: np.ndarray | torch.Tensor,
+    y: np.ndarray | torch.Tensor,
+    class_names: Sequence[str] | None = None,
+    grid_points: int = 150,
+) -> Figure:
+    """Paper Fig. 2: decision regions of each model over the 2-D inputs `x` (N, 2), points coloured by class.
+
+    A class is a minority when its share of `y` is below the uniform share; minority classes are
+    drawn in reds with triangles, majority classes in blues with circles. Each panel's title gives
+    the model's global and per-class accuracy on (x, y).
+    """
+    points = (x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)).astype(np.float32)
+    labels = (y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)).astype(np.int64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"x has shape {points.shape}; decision boundaries need 2-D inputs of shape (N, 2)")
+    if len(labels) != len(points):
+        raise ValueError(f"x has {len(points)} points but y has {len(labels)} labels; pass matching arrays")
+    if grid_points < 2:
+        raise ValueError(f"grid_points={grid_points} must be at least 2")
+    if not models or len(points) == 0:
+        return no_data_figure("no data for decision boundaries: pass at least one model and one point")
+
+    classes, counts = np.unique(labels, return_counts=True)
+    class_count = max(int(classes.max()) + 1, len(class_names or []))
+    minority = {int(c) for c, count in zip(classes, counts) if count / len(labels) < 1 / len(classes)}
+    names = list(class_names) if class_names is not None else [f"class {c}" for c in range(class_count)]
+    if len(names) < class_count:
+        raise ValueError(f"class_names names {len(names)} classes but y holds class {class_count - 1}")
+    class_colours = _class_colours(class_count, minority)
+
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = 0.05 * np.maximum(high - low, 1e-6)
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(low[0] - margin[0], high[0] + margin[0], grid_points),
+        np.linspace(low[1] - margin[1], high[1] + margin[1], grid_points),
+    )
+    grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1).astype(np.float32)
+
+    figure = Figure(figsize=(4.2 * len(models), 4.4), layout="constrained")
+    for axes, (model_name, model) in zip(np.atleast_1d(figure.subplots(1, len(models))), models.items()):
+        region = _predict_classes(model, grid).reshape(grid_x.shape)
+        predicted = _predict_classes(model, points)
+        regions_map = ListedColormap([to_rgba(colour, 0.25) for colour in class_colours])
+        axes.contourf(grid_x, grid_y, region, levels=np.arange(class_count + 1) - 0.5, cmap=regions_map)
+        axes.contour(grid_x, grid_y, region, levels=np.arange(class_count) + 0.5, colors="black", linewidths=0.8)
+        accuracies = [f"global {np.mean(predicted == labels):.1%}"]
+        for class_id in classes:
+            members = labels == class_id
+            axes.scatter(
+                points[members, 0],
+                points[members, 1],
+                s=8,
+                color=class_colours[class_id],
+                marker="^" if class_id in minority else "o",
+                edgecolors="none",
+                label=_class_label(names[class_id], class_id in minority),
+            )
+            accuracies.append(f"{names[class_id]} {np.mean(predicted[members] == class_id):.1%}")
+        axes.set_title(f"{model_name}\n" + ", ".join(accuracies), fontsize=9)
+        axes.set_xlabel("x₁")
+        axes.set_ylabel("x₂")
+        axes.legend(fontsize=7, loc="upper right")
+    figure.suptitle("Decision regions of each model on the 2-D task", fontsize=10)
+    return figure
+
+
+def _class_label(name: str, is_minority: bool) -> str:
+    kind = "minority" if is_minority else "majority"
+    # the toy task's classes are already called "majority" and "minority"
+    return name if kind in name.lower() else f"{name} ({kind})"
+
+
+def _class_colours(class_count: int, minority: set[int]) -> list[tuple[float, float, float, float]]:
+    majority_ids = [c for c in range(class_count) if c not in minority]
+    minority_ids = sorted(minority)
+    colours: dict[int, tuple[float, float, float, float]] = {}
+    for ids, colour_map in ((majority_ids, "Blues"), (minority_ids, "Reds")):
+        shades = np.linspace(0.8, 0.5, len(ids)) if len(ids) > 1 else [0.7]
+        colours.update({class_id: matplotlib.colormaps[colour_map](shade) for class_id, shade in zip(ids, shades)})
+    return [colours[class_id] for class_id in range(class_count)]
+
+
+def _predict_classes(model: torch.nn.Module, inputs: np.ndarray) -> np.ndarray:
+    """Arg-max class of `model` on `inputs`, in eval mode; the model's train/eval mode is restored."""
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            logits = model(torch.from_numpy(inputs).to(device))
+    finally:
+        model.train(was_training)
+    return logits.argmax(dim=1).cpu().numpy()
+
+
+def report_figures(
+    aggregated: pd.DataFrame, pi_cost: PICostConfig | None = None, variant: str = PLAIN_VARIANT
+) -> dict[str, Figure]:
+    """Every figure drawn from one experiment's aggregated table, keyed as in FIGURE_CAPTIONS."""
+    return {
+        "group_accuracy_drop_lowest_budget": fig_group_accuracy_drop_lowest_budget(aggregated, variant),
+        "accuracy_vs_budget": fig_accuracy_vs_budget(aggregated, variant),
+        "relative_drop_vs_budget": fig_relative_drop_vs_budget(aggregated, variant),
+        "param_distance_vs_budget": fig_param_distance_vs_budget(aggregated, variant),
+        "gradnorm_vs_accuracy": fig_gradnorm_vs_accuracy(aggregated, variant),
+        "margin_vs_accuracy": fig_margin_vs_accuracy(aggregated, variant),
+        "hessian_by_group": fig_hessian_by_group(aggregated, variant),
+        "mitigation_effect": fig_mitigation_effect(aggregated),
+        "worst_group_vs_cost": fig_worst_group_vs_cost(aggregated, pi_cost, variant=variant),
+    }

@@ -1,0 +1,236 @@
+"""One self-contained HTML report: figures as base64 PNG data URIs, inline CSS, no scripts or links.
+
+Every piece of text that comes from data or configuration goes through html.escape. Section ids
+(SECTION_IDS) are stable so that tests and readers can jump to them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from linearization_fairness.reporting.aggregate import BASE_METHOD, CONTROL_METHOD, VARIANT_LABELS, model_summary
+from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
+from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
+
+SECTION_IDS = ("findings", "configuration", "group-statistics", "results", "figures", "pi-cost")
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .85em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
+th { background: #f2f2f2; } td.text, th.text { text-align: left; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: .9em; color: #444; margin-top: .3em; }
+nav a { margin-right: 1em; } .note { font-size: .85em; color: #555; }
+.minority { color: #b22222; }
+"""
+
+
+def figure_data_uri(figure: Figure, dpi: int = 100) -> str:
+    """The figure as a `data:image/png;base64,...` URI."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _text(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return "<td>–</td>"
+        return f"<td>{value:,.4g}</td>"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return f"<td>{value:,}</td>"
+    return f'<td class="text">{_text(value)}</td>'
+
+
+def table_html(table: pd.DataFrame) -> str:
+    """A plain HTML table of `table` (escaped; NaN shown as a dash)."""
+    if table.empty:
+        return '<p class="note">No rows.</p>'
+    header = "".join(f'<th class="text">{_text(column)}</th>' for column in table.columns)
+    body = "".join(
+        "<tr>" + "".join(_cell(value) for value in row) + "</tr>" for row in table.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def flatten_config(config: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested mapping to (dotted.key, value) rows; lists and other leaves written as JSON."""
+    rows = []
+    for key, value in config.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            rows += flatten_config(value, name)
+        else:
+            rows.append((name, json.dumps(value, default=str)))
+    return rows
+
+
+def _with_interval(mean: pd.Series, half_width: pd.Series, scale: float, decimals: int = 1) -> pd.Series:
+    """Cells like "93.1 ± 0.4"; the interval is left out where it is NaN (one seed)."""
+    def one(value: float, interval: float) -> str:
+        if pd.isna(value):
+            return "–"
+        if pd.isna(interval):
+            return f"{scale * value:,.{decimals}f}"
+        return f"{scale * value:,.{decimals}f} ± {scale * interval:,.{decimals}f}"
+
+    return pd.Series([one(value, interval) for value, interval in zip(mean, half_width)], index=mean.index)
+
+
+def model_results_table(aggregated: pd.DataFrame) -> pd.DataFrame:
+    """Per method x budget x variant: ReLUs kept, global and worst-group accuracy, parity gap, weight distance."""
+    summary = model_summary(aggregated)
+
+    def cells(metric: str, scale: float, decimals: int = 1) -> pd.Series:
+        return _with_interval(summary[f"{metric}_mean"], summary[f"{metric}_ci95"], scale, decimals)
+
+    return pd.DataFrame(
+        {
+            "experiment": summary["experiment"],
+            "method": summary["method"],
+            "budget": summary["budget"],
+            "variant": summary["variant"],
+            "seeds": summary["n_seeds"],
+            "ReLUs kept": cells("relu_count", 1.0, 0),
+            "global accuracy (%)": cells("overall_accuracy", 100.0),
+            "worst-group accuracy (%)": cells("worst_group_accuracy", 100.0),
+            "parity gap (points)": cells("parity_gap", 100.0),
+            "parameter distance": cells("param_distance", 1.0, 3),
+        }
+    )
+
+
+def per_group_table(aggregated: pd.DataFrame, metric: str, scale: float) -> pd.DataFrame:
+    """One row per model, one column per group (minority groups marked), cells "mean ± ci95"."""
+    cells = aggregated.assign(
+        cell=_with_interval(aggregated[f"{metric}_mean"], aggregated[f"{metric}_ci95"], scale),
+        group=[
+            f"{name} (minority)" if pd.notna(minority) and minority else str(name)
+            for name, minority in zip(aggregated["group_name"], aggregated["is_minority"])
+        ],
+    )
+    group_order = cells.sort_values(["train_share", "group_id"], ascending=[False, True])["group"].unique()
+    wide = cells.pivot_table(
+        index=["experiment", "method", "budget", "variant"], columns="group", values="cell", aggfunc="first", sort=False
+    )
+    return wide.reindex(columns=group_order).fillna("–").reset_index().rename_axis(columns=None)
+
+
+def group_statistics_table(group_statistics: pd.DataFrame) -> pd.DataFrame:
+    """Per group: count and share of each split side by side (the data_prep table is one row per split)."""
+    needed = {"split", "group_id", "group_name", "count", "share"}
+    if not needed <= set(group_statistics.columns) or group_statistics.empty:
+        return group_statistics
+    wide = group_statistics.pivot_table(
+        index=["group_id", "group_name"], columns="split", values=["count", "share"], aggfunc="first", sort=False
+    )
+    splits = list(dict.fromkeys(group_statistics["split"]))
+    columns = {}
+    for split in splits:
+        columns[f"{split} count"] = wide[("count", split)].astype(int)
+        columns[f"{split} share (%)"] = (100 * wide[("share", split)]).round(1)
+    return pd.DataFrame(columns).reset_index()
+
+
+def cost_table(aggregated: pd.DataFrame, pi_cost: PICostConfig) -> pd.DataFrame:
+    """Per model (variants share a ReLU count): ReLUs kept, their share of the base model's, estimated cost."""
+    summary = model_summary(aggregated).drop_duplicates(["experiment", "method", "budget"])
+    with_cost = add_cost_columns(summary, pi_cost, relu_column="relu_count_mean")
+    base = with_cost[with_cost["method"] == BASE_METHOD].set_index("experiment")["relu_count_mean"]
+    base_relus = with_cost["experiment"].map(base)
+    return pd.DataFrame(
+        {
+            "experiment": with_cost["experiment"],
+            "method": with_cost["method"],
+            "budget": with_cost["budget"],
+            "ReLUs kept (mean)": with_cost["relu_count_mean"].round(0),
+            "share of base ReLUs (%)": (100 * with_cost["relu_count_mean"] / base_relus).round(2),
+            **{COST_LABELS[column]: with_cost[column].round(3) for column in COST_LABELS},
+        }
+    )
+
+
+RESULTS_NOTE = (
+    '<p class="note">Variants: '
+    + "; ".join(f"{html.escape(variant)} = {html.escape(label)}" for variant, label in VARIANT_LABELS.items())
+    + f". Method {CONTROL_METHOD} is the all-ReLU model finetuned with distillation, no ReLU removed (a control). "
+    "Cells are means over seeds ± the half-width of the Student-t 95% confidence interval (none with one seed).</p>"
+)
+
+
+def _section(section_id: str, heading: str, body: str) -> str:
+    return f'<section id="{section_id}"><h2>{_text(heading)}</h2>{body}</section>'
+
+
+def build_report_html(
+    title: str,
+    config: Mapping[str, Any],
+    group_statistics: pd.DataFrame,
+    aggregated: pd.DataFrame,
+    figures: Mapping[str, Figure],
+    findings: Sequence[str],
+    pi_cost: PICostConfig | None = None,
+    dpi: int = 100,
+) -> str:
+    """The whole report as one HTML string; `figures` keys pick captions from FIGURE_CAPTIONS."""
+    pi_cost = pi_cost or PICostConfig()
+    findings_body = (
+        "<ul>" + "".join(f"<li>{_text(sentence)}</li>" for sentence in findings) + "</ul>"
+        if findings
+        else '<p class="note">The results hold nothing to state yet (no linearized models with measured metrics).</p>'
+    )
+    config_rows = pd.DataFrame(flatten_config(config), columns=["parameter", "value"])
+    results_body = '<p class="note">No aggregated results.</p>'
+    cost_body = '<p class="note">No models to cost.</p>'
+    if not aggregated.empty:
+        results_body = (
+            RESULTS_NOTE
+            + "<h3>Per model: mean ± 95% CI over seeds</h3>"
+            + table_html(model_results_table(aggregated))
+            + "<h3>Per group: accuracy (%)</h3>"
+            + table_html(per_group_table(aggregated, "accuracy", 100.0))
+            + "<h3>Per group: relative accuracy drop vs the all-ReLU model of the same seed (%)</h3>"
+            + table_html(per_group_table(aggregated, "relative_drop", 100.0))
+        )
+        cost_body = table_html(cost_table(aggregated, pi_cost))
+    cost_note = (
+        f'<p class="note">Estimated as ReLU count x per-ReLU constants of one protocol: '
+        f"{pi_cost.offline_kb_per_relu:g} KB offline garbled-circuit transfer, {pi_cost.online_kb_per_relu:g} KB "
+        f"online traffic and {pi_cost.client_us_per_relu:g} µs of client evaluation per ReLU, measured for a "
+        "Delphi-style protocol on 2021 hardware. Linear layers are left out as comparatively cheap; "
+        "other protocols and machines have other constants. 1 MB = 1000 KB.</p>"
+    )
+    figures_body = "".join(
+        f'<figure id="figure-{_text(name)}"><img alt="{_text(name)}" src="{figure_data_uri(figure, dpi)}">'
+        f"<figcaption>{_text(FIGURE_CAPTIONS.get(name, name))}</figcaption></figure>"
+        for name, figure in figures.items()
+    ) or '<p class="note">No figures.</p>'
+    navigation = "<nav>" + "".join(f'<a href="#{section_id}">{section_id}</a>' for section_id in SECTION_IDS) + "</nav>"
+    sections = [
+        _section("findings", "Findings", findings_body),
+        _section("configuration", "Configuration", table_html(config_rows)),
+        _section("group-statistics", "Group statistics", table_html(group_statistics_table(group_statistics))),
+        _section("results", "Results", results_body),
+        _section("figures", "Figures", figures_body),
+        _section("pi-cost", "Private-inference cost", cost_note + cost_body),
+    ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
+        f"<body><h1>{_text(title)}</h1>{navigation}{''.join(sections)}</body></html>"
+    )
