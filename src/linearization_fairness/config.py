@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from linearization_fairness.data import DataConfig
+from linearization_fairness.metrics import MetricsConfig
 from linearization_fairness.models import ModelConfig
 from linearization_fairness.training import TrainConfig
 
@@ -20,6 +21,7 @@ class ExperimentConfig(BaseModel):
     model: ModelConfig = ModelConfig()
     seeds: list[int] = [0]
     base_train: TrainConfig = TrainConfig()
+    evaluate: MetricsConfig = MetricsConfig()
 
     @field_validator("seeds")
     @classmethod

@@ -14,18 +14,19 @@ from kedro.pipeline import Pipeline
 
 from linearization_fairness.config import ExperimentConfig
 from linearization_fairness.experiments import validated_experiments
-from linearization_fairness.pipelines import base_train, data_prep
+from linearization_fairness.pipelines import base_train, data_prep, evaluate, report
 from linearization_fairness.sweep import Cell, cells_of
 
-STAGES = ("data_prep", "base_train")
+STAGES = ("data_prep", "base_train", "evaluate", "report")
 
 # Parameters shared by all experiments; every other parameter lives in the experiment's block.
-GLOBAL_PARAMETERS = {"raw_data_dir", "checkpoint_dir"}
+GLOBAL_PARAMETERS = {"raw_data_dir", "checkpoint_dir", "pi_cost"}
 # Datasets a cell reads from its experiment (the rest of its inputs are its own or its base model's).
 EXPERIMENT_INPUTS = {"splits", "data_info"}
 
-CELL_TEMPLATES: dict[str, Callable[[], Pipeline]] = {
-    "base": base_train.create_pipeline,
+# The stages of a cell, and the models (variants) of the cell that evaluate measures.
+CELL_TEMPLATES: dict[str, tuple[Callable[[], Pipeline], tuple[str, ...]]] = {
+    "base": (base_train.create_pipeline, ("base",)),
 }
 
 
@@ -37,22 +38,32 @@ def _parameter_names(template: Pipeline, experiment: str, cell: Cell | None) -> 
             mapping[name] = name
         elif name == "cell" and cell is not None:
             mapping[name] = f"experiments.{experiment}.cells.{cell.name}"
+        elif name == "experiment":
+            mapping[name] = f"experiments.{experiment}"
         else:
             mapping[name] = f"experiments.{experiment}.{name}"
     return mapping
 
 
+def _namespaced(template: Pipeline, experiment: str, cell: Cell | None = None) -> Pipeline:
+    parameters = _parameter_names(template, experiment, cell)
+    if cell is None:
+        return Pipeline(template, namespace=experiment, parameters=parameters)
+    shared = {name: name for name in template.inputs() if name in EXPERIMENT_INPUTS}
+    if cell.method != "base" and "base_model" in template.inputs():
+        shared["base_model"] = f"base_s{cell.seed}.base_model"
+    in_cell = Pipeline(template, namespace=cell.name, inputs=shared, parameters=parameters)
+    return Pipeline(in_cell, namespace=experiment, parameters=set(parameters.values()))
+
+
 def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
-    parameters = _parameter_names(data_prep.create_pipeline(), experiment, None)
-    parts = [Pipeline(data_prep.create_pipeline(), namespace=experiment, parameters=parameters)]
+    parts = [_namespaced(data_prep.create_pipeline(), experiment)]
+    metric_tables = []
     for cell in cells_of(experiment, config):
-        template = CELL_TEMPLATES[cell.method]()
-        parameters = _parameter_names(template, experiment, cell)
-        shared = {name: name for name in template.inputs() if name in EXPERIMENT_INPUTS}
-        if cell.method != "base" and "base_model" in template.inputs():
-            shared["base_model"] = f"base_s{cell.seed}.base_model"
-        in_cell = Pipeline(template, namespace=cell.name, inputs=shared, parameters=parameters)
-        parts.append(Pipeline(in_cell, namespace=experiment, parameters=set(parameters.values())))
+        create_stages, variants = CELL_TEMPLATES[cell.method]
+        parts.append(_namespaced(create_stages() + evaluate.create_pipeline(variants), experiment, cell))
+        metric_tables += [f"{cell.name}.{variant}_metrics" for variant in variants]
+    parts.append(_namespaced(report.create_pipeline(metric_tables), experiment))
     return sum(parts, Pipeline([]))
 
 

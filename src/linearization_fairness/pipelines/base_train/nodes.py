@@ -32,5 +32,5 @@ def train_base_model(
         CrossEntropy(),
         checkpoint_path=checkpoint_file(checkpoint_dir, cell, "base_train"),
     )
-    metadata = {"cell": cell.name, "seed": cell.seed, "epoch": result.best_epoch, "stopped": result.stopped_reason}
+    metadata = {"variant": "base", "cell": cell.name, "seed": cell.seed, "epoch": result.best_epoch, "stopped": result.stopped_reason}
     return ModelArtifact.from_model(result.model, model, in_shape, num_classes, metadata), result.history

@@ -1,0 +1,5 @@
+"""report: one experiment's tidy metrics table, aggregated over seeds, drawn and written up."""
+
+from linearization_fairness.pipelines.report.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

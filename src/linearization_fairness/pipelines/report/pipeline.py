@@ -1,0 +1,34 @@
+from kedro.pipeline import Pipeline, node
+
+from linearization_fairness.pipelines.report.nodes import combine_group_metrics, write_report
+from linearization_fairness.reporting import aggregate_over_seeds, figures
+
+# Each figure is its own catalog entry (a PNG previewable in kedro viz); report.html embeds them all.
+FIGURES = {
+    "group_accuracy_drop_lowest_budget": (figures.fig_group_accuracy_drop_lowest_budget, ["aggregated_metrics"]),
+    "accuracy_vs_budget": (figures.fig_accuracy_vs_budget, ["aggregated_metrics"]),
+    "relative_drop_vs_budget": (figures.fig_relative_drop_vs_budget, ["aggregated_metrics"]),
+    "param_distance_vs_budget": (figures.fig_param_distance_vs_budget, ["aggregated_metrics"]),
+    "gradnorm_vs_accuracy": (figures.fig_gradnorm_vs_accuracy, ["aggregated_metrics"]),
+    "margin_vs_accuracy": (figures.fig_margin_vs_accuracy, ["aggregated_metrics"]),
+    "hessian_by_group": (figures.fig_hessian_by_group, ["aggregated_metrics"]),
+    "mitigation_effect": (figures.fig_mitigation_effect, ["aggregated_metrics"]),
+    "worst_group_vs_cost": (figures.fig_worst_group_vs_cost, ["aggregated_metrics", "params:pi_cost"]),
+}
+
+
+def create_pipeline(metric_tables: list[str]) -> Pipeline:
+    """`metric_tables`: the `<cell>.<variant>_metrics` datasets of every evaluated model."""
+    nodes = [
+        node(combine_group_metrics, metric_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
+        node(aggregate_over_seeds, "group_metrics", "aggregated_metrics", name="aggregate_over_seeds"),
+        node(
+            write_report,
+            ["group_statistics", "aggregated_metrics", "params:experiment", "params:pi_cost"],
+            "report",
+            name="write_report",
+        ),
+    ]
+    for name, (draw, inputs) in FIGURES.items():
+        nodes.append(node(draw, inputs, f"fig_{name}", name=f"draw_{name}"))
+    return Pipeline(nodes, tags="report")
