@@ -1,0 +1,128 @@
+"""DeepReDuce (Jha et al., ICML 2021): remove ReLUs a whole stage or a whole layer at a time.
+
+A variant names what it removes: digits are the 1-based stages that are *culled* (every ReLU in
+them linearized), a trailing "t" *thins* every remaining block. DeepReDuce thins by dropping
+alternate ReLU layers; in a BasicBlock with sites relu1 (after the first BN) and relu2 (after the
+residual add) the count is the same whichever is dropped, and its released ResNet code has a
+switch for each. This tool drops relu1 and keeps relu2: the residual branch then becomes one
+linear map, and the trunk (the skip path every later block reads) is still rectified once per
+block. Dropping relu2 instead would leave the trunk of a thinned stage unrectified from block to
+block, with nonlinearity only inside the branches.
+
+On SNL's ResNet18 at 32x32 this gives "1" -> 229,376 ReLUs, "1t" -> 114,688, "14" -> 196,608 and
+"14t" -> 98,304, the DeepReDuce counts. On an MLP each hidden layer is a stage; thinning has no
+meaning there.
+
+Which stages to cull comes from DeepReDuce's criticality test: a network that keeps ReLUs in one
+stage only is trained per stage, and the stages whose networks reach the highest accuracy are the
+most critical. DeepReDuce trains each such network in full; here each is a short finetune from
+the base weights, which ranks the stages at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import torch
+from torch import nn
+
+from linearization_fairness.linearization.config import (
+    CriticalityConfig,
+    DeepReDuceVariant,
+    check_variant,
+)
+from linearization_fairness.linearization.sites import is_resnet, linearizable_copy, site_stages
+from linearization_fairness.models import freeze_masks, parse_site_name, relu_sites
+from linearization_fairness.training import CrossEntropy, engine
+from linearization_fairness.training.engine import Split
+
+logger = logging.getLogger(__name__)
+
+
+def _site_kept(name: str, stage: int, variant: DeepReDuceVariant) -> bool:
+    if stage in variant.culled:
+        return False
+    return not (variant.thinned and parse_site_name(name).position == 1)
+
+
+def relus_kept_by_variant(model: nn.Module, variant: str) -> int:
+    """ReLUs the variant would keep (reads shapes only, so a meta-device model will do)."""
+    parsed = check_variant(variant, model)
+    stages = site_stages(model)
+    return sum(site.numel() for name, site in relu_sites(model) if _site_kept(name, stages[name], parsed))
+
+
+def deepreduce_linearize(base_model: nn.Module, variant: str) -> nn.Module:
+    """A copy of the all-ReLU `base_model` with the variant's sites linearized and masks frozen."""
+    model = linearizable_copy(base_model)
+    parsed = check_variant(variant, model)
+    stages = site_stages(model)
+    keep = {
+        name: torch.full(site.shape, _site_kept(name, stages[name], parsed), dtype=torch.bool)
+        for name, site in relu_sites(model)
+    }
+    freeze_masks(model, keep)
+    return model
+
+
+def criticality_table(
+    base_model: nn.Module, train: Split, val: Split, config: CriticalityConfig, seed: int
+) -> pd.DataFrame:
+    """Per stage: the ReLUs it holds and the best val accuracy of a short training of a copy of
+    the base model that keeps ReLUs in that stage only (every other stage linear)."""
+    stages = site_stages(base_model)
+    train_config = config.train.model_copy(update={"seed": seed})
+    rows = []
+    for stage in sorted(set(stages.values())):
+        model = linearizable_copy(base_model)
+        freeze_masks(
+            model,
+            {name: torch.full(site.shape, stages[name] == stage, dtype=torch.bool) for name, site in relu_sites(model)},
+        )
+        result = engine.train(model, train, val, train_config, CrossEntropy(), select_on="val_accuracy")
+        accuracy = float(result.history["val_accuracy"].max())
+        relus = sum(site.numel() for name, site in relu_sites(model) if stages[name] == stage)
+        logger.info("criticality: stage %d alone (%d ReLUs) reaches val accuracy %.4f", stage, relus, accuracy)
+        rows.append({"stage": stage, "relu_count": relus, "val_accuracy": accuracy})
+    return pd.DataFrame(rows)
+
+
+def criticality_order(
+    base_model: nn.Module, train: Split, val: Split, config: CriticalityConfig, seed: int
+) -> list[int]:
+    """Stages from most to least critical (highest accuracy first; ties: the earlier stage first)."""
+    table = criticality_table(base_model, train, val, config, seed)
+    ranked = table.sort_values(["val_accuracy", "stage"], ascending=[False, True], kind="stable")
+    return [int(stage) for stage in ranked["stage"]]
+
+
+def propose_culling(order: list[int], model: nn.Module, budget: int) -> str:
+    """The DeepReDuce variant for a ReLU budget, given stages ordered most critical first.
+
+    Rule: the candidates cull the k least critical stages (k = 0 .. stages - 1, never all), each
+    as is and, on a ResNet, thinned; the unchanged model is not a candidate. Of the candidates
+    that keep at most `budget` ReLUs, the one keeping the most wins (more ReLUs, more accuracy);
+    among equal counts the one culling fewer stages, then the unthinned one.
+    """
+    stages = sorted(set(site_stages(model).values()))
+    if sorted(order) != stages:
+        raise ValueError(f"criticality order {order} must list each of the model's stages {stages} exactly once")
+    least_critical_first = list(reversed(order))
+    thinning_options = (False, True) if is_resnet(model) else (False,)
+    candidates = []
+    for culled_count in range(len(stages)):
+        culled = "".join(str(stage) for stage in sorted(least_critical_first[:culled_count]))
+        for thinned in thinning_options:
+            if culled or thinned:
+                variant = culled + ("t" if thinned else "")
+                candidates.append((variant, relus_kept_by_variant(model, variant)))
+    within = [(variant, kept) for variant, kept in candidates if kept <= budget]
+    if not within:
+        fewest_variant, fewest = min(candidates, key=lambda candidate: candidate[1])
+        raise ValueError(
+            f"no culling or thinning reaches a budget of {budget} ReLUs: the fewest is {fewest} with "
+            f"{fewest_variant!r}; going lower needs DeepReDuce's channel/resolution reshaping, which this tool "
+            "does not do, so raise the budget"
+        )
+    return max(within, key=lambda candidate: candidate[1])[0]

@@ -1,0 +1,174 @@
+"""SNL, Selective Network Linearization (Cho et al., ICML 2022): learn which ReLU pixels to keep.
+
+Every ReLU pixel gets a mask alpha in [0, 1] (init 1): out = alpha * relu(x) + (1 - alpha) * x.
+The mask search trains weights and masks together on
+
+    (1 - kd_alpha) * CE + kd_alpha * T^2 * KL(teacher || student) + lambda * ||alpha||_1,
+
+with the all-ReLU base model as the teacher. After a warm-up, lambda grows by a constant factor
+whenever an epoch fails to bring the count of masks above the threshold to a new low; the search
+stops once that count is within the budget. The masks are then binarised to keep exactly
+`budget` pixels (the largest alphas) and frozen. Finetuning the weights of the binarised model
+is a later stage; the model returned here carries the searched weights SNL finetunes from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from linearization_fairness.linearization.config import SNLConfig
+from linearization_fairness.linearization.sites import linearizable_copy, masks_from_flat
+from linearization_fairness.models import (
+    clamp_masks_,
+    freeze_masks,
+    mask_parameters,
+    relu_count,
+    relu_sites,
+    set_mask_mode,
+    total_relu_sites,
+    weight_parameters,
+)
+from linearization_fairness.training import Distillation, TrainConfig, engine
+from linearization_fairness.training.engine import Split
+
+
+@dataclass
+class LinearizeResult:
+    model: nn.Module  # binarised, frozen masks; searched, not finetuned, weights
+    history: pd.DataFrame  # one row per search epoch: losses, lambda, relu_count, mask_l1
+    reached_budget: bool  # False: max_epochs ended first and binarising cut masks still above threshold
+    kept: int  # ReLUs the returned model keeps (always the budget)
+    message: str  # how the search ended, in one line
+
+
+class MaskSearch(Distillation):
+    """The SNL search objective: KD + CE + lambda * L1(masks), with the lambda schedule in end_epoch."""
+
+    def __init__(self, teacher: nn.Module, budget: int, config: SNLConfig) -> None:
+        super().__init__(teacher, temperature=config.temperature, alpha=config.kd_alpha)
+        self.budget = budget
+        self.config = config
+        self.penalty_weight = config.lambda_init
+        self.lowest_count: int | None = None
+        self.masks: list[nn.Parameter] = []
+
+    def prepare(self, model: nn.Module, config: TrainConfig, device: torch.device) -> None:
+        super().prepare(model, config, device)
+        self.masks = mask_parameters(model)
+        if not self.masks:
+            raise ValueError("the SNL search needs sites in 'train' mode; call set_mask_mode(model, 'train') first")
+
+    def param_groups(self, model: nn.Module, config: TrainConfig) -> list[dict[str, Any]]:
+        return [
+            {"params": weight_parameters(model), "lr": config.lr, "weight_decay": config.weight_decay},
+            {"params": mask_parameters(model), "lr": self.config.mask_lr, "weight_decay": 0.0},
+        ]
+
+    def mask_l1(self) -> torch.Tensor:
+        return torch.stack([mask.abs().sum() for mask in self.masks]).sum()
+
+    def loss(
+        self,
+        model: nn.Module,
+        logits: torch.Tensor,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        group: torch.Tensor,
+        batch_index: int,
+    ) -> torch.Tensor:
+        return self.per_sample(model, logits, x, y).mean() + self.penalty_weight * self.mask_l1()
+
+    def after_step(self, model: nn.Module) -> None:
+        clamp_masks_(model)
+
+    def end_epoch(self, model: nn.Module, epoch: int, metrics: dict[str, float]) -> dict[str, Any]:
+        count = relu_count(model)
+        row: dict[str, Any] = {"lambda": self.penalty_weight, "relu_count": count, "mask_l1": self.mask_l1().item()}
+        if count <= self.budget:
+            row["stop"] = f"reached {count} masks above {self.config.threshold:g} for a budget of {self.budget}"
+        elif epoch > self.config.warmup_epochs and self.lowest_count is not None and count >= self.lowest_count:
+            self.penalty_weight *= self.config.lambda_growth
+        self.lowest_count = count if self.lowest_count is None else min(self.lowest_count, count)
+        return row
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"penalty_weight": self.penalty_weight, "lowest_count": self.lowest_count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.penalty_weight = state["penalty_weight"]
+        self.lowest_count = state["lowest_count"]
+
+
+def top_k_masks(model: nn.Module, budget: int) -> dict[str, torch.Tensor]:
+    """Keep the `budget` pixels with the largest alphas; among equal alphas the earlier pixel in
+    network order wins (a stable sort), so the result never depends on the device's topk."""
+    alphas = torch.cat([site.alpha.detach().flatten() for _, site in relu_sites(model)])
+    order = torch.sort(alphas, descending=True, stable=True).indices
+    keep = torch.zeros_like(alphas, dtype=torch.bool)
+    keep[order[:budget]] = True
+    return masks_from_flat(model, keep)
+
+
+def snl_linearize(
+    base_model: nn.Module,
+    train: Split,
+    val: Split,
+    budget: int,
+    config: SNLConfig,
+    seed: int,
+    checkpoint_path: str | os.PathLike | None = None,
+) -> LinearizeResult:
+    """Search SNL masks on a copy of `base_model` and binarise them to exactly `budget` ReLUs.
+
+    The run's shuffling seed is `seed` (config.train.seed is not used); `checkpoint_path` makes
+    the search resumable, the lambda schedule included.
+    """
+    total = total_relu_sites(base_model)
+    if not 1 <= budget <= total:
+        raise ValueError(f"SNL budget={budget} must be a ReLU count in 1..{total}; resolve fractions first")
+    teacher = linearizable_copy(base_model)
+    student = linearizable_copy(base_model)
+    set_mask_mode(student, "train")
+    with torch.no_grad():
+        for _, site in relu_sites(student):
+            site.alpha.fill_(1.0)
+            site.threshold = config.threshold
+
+    objective = MaskSearch(teacher, budget, config)
+    search = engine.train(
+        student,
+        train,
+        val,
+        config.train.model_copy(update={"seed": seed}),
+        objective,
+        checkpoint_path,
+        select_on=None,  # the search must end on its last epoch, where the masks are sparsest
+    )
+    searched = search.model
+    epochs_run = len(search.history)
+    final_count = relu_count(searched)
+    reached = final_count <= budget
+    if reached:
+        message = (
+            f"reached {final_count} masks above {config.threshold:g} at epoch {epochs_run} "
+            f"for a budget of {budget}"
+        )
+    else:
+        message = (
+            f"stopped at epoch {epochs_run} with {final_count} masks above {config.threshold:g} for a budget of "
+            f"{budget}; raise max_epochs or lambda_growth"
+        )
+    freeze_masks(searched, top_k_masks(searched, budget))
+    return LinearizeResult(
+        model=searched,
+        history=search.history,
+        reached_budget=reached,
+        kept=relu_count(searched),
+        message=message,
+    )
