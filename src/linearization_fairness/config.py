@@ -6,9 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+import torch
+
 from linearization_fairness.data import DataConfig
+from linearization_fairness.linearization import LinearizeConfig, check_against_model
 from linearization_fairness.metrics import MetricsConfig
-from linearization_fairness.models import ModelConfig
+from linearization_fairness.models import ModelConfig, build_model
 from linearization_fairness.training import TrainConfig
 
 
@@ -21,6 +24,7 @@ class ExperimentConfig(BaseModel):
     model: ModelConfig = ModelConfig()
     seeds: list[int] = [0]
     base_train: TrainConfig = TrainConfig()
+    linearize: LinearizeConfig = LinearizeConfig()
     evaluate: MetricsConfig = MetricsConfig()
 
     @field_validator("seeds")
@@ -38,6 +42,11 @@ class ExperimentConfig(BaseModel):
             raise ValueError(f"model.arch='mlp' takes 2-D points; {self.data.dataset} has images, use a ResNet")
         if self.model.arch != "mlp" and len(self.data.input_shape) != 3:
             raise ValueError(f"{self.data.dataset} has 2-D points; use model.arch: mlp")
+        # Budgets and culled stages are checked against the real architecture, built on the meta
+        # device: shapes only, no memory, no initialisation.
+        with torch.device("meta"):
+            model = build_model(self.model, self.data.input_shape, self.data.num_classes)
+        check_against_model(self.linearize, model)
         return self
 
 

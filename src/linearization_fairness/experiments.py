@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
+from pydantic import BaseModel
 
 from linearization_fairness.config import ExperimentConfig, validate_experiment
 
@@ -45,9 +46,20 @@ class ExperimentConfigLoader(OmegaConfigLoader):
 
         experiments = {}
         for name, raw in declared_experiments(config).items():
-            cells = cells_of(name, validate_experiment(name, raw))
-            experiments[name] = {**raw, "cells": {cell.name: cell.model_dump() for cell in cells}}
+            experiment = validate_experiment(name, raw)
+            cells = {cell.name: cell.model_dump() for cell in cells_of(name, experiment)}
+            experiments[name] = {**_omitted_sections(experiment, raw), **raw, "cells": cells}
         return {**config, "experiments": experiments}
+
+
+def _omitted_sections(experiment: ExperimentConfig, raw: dict[str, Any]) -> dict[str, Any]:
+    """Sections the user left out, so that nodes reading them get the schema's defaults
+    (a section given as {} validates to its defaults)."""
+    return {
+        name: {} if isinstance(value, BaseModel) else value
+        for name, value in experiment
+        if name not in raw
+    }
 
 
 def _fallback_loader() -> OmegaConfigLoader:

@@ -8,26 +8,26 @@ and so cannot provide `full`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from kedro.pipeline import Pipeline
 
 from linearization_fairness.config import ExperimentConfig
 from linearization_fairness.experiments import validated_experiments
-from linearization_fairness.pipelines import base_train, data_prep, evaluate, report
+from linearization_fairness.pipelines import base_train, data_prep, evaluate, linearize, report
 from linearization_fairness.sweep import Cell, cells_of
 
-STAGES = ("data_prep", "base_train", "evaluate", "report")
+STAGES = ("data_prep", "base_train", "linearize", "evaluate", "report")
 
 # Parameters shared by all experiments; every other parameter lives in the experiment's block.
 GLOBAL_PARAMETERS = {"raw_data_dir", "checkpoint_dir", "pi_cost"}
 # Datasets a cell reads from its experiment (the rest of its inputs are its own or its base model's).
 EXPERIMENT_INPUTS = {"splits", "data_info"}
 
-# The stages of a cell, and the models (variants) of the cell that evaluate measures.
-CELL_TEMPLATES: dict[str, tuple[Callable[[], Pipeline], tuple[str, ...]]] = {
-    "base": (base_train.create_pipeline, ("base",)),
-}
+
+def cell_stages(cell: Cell) -> tuple[Pipeline, tuple[str, ...]]:
+    """The stages a cell runs, and which of its models (variants) the evaluate stage measures."""
+    if cell.method == "base":
+        return base_train.create_pipeline(), ("base",)
+    return linearize.create_pipeline(cell.method), ("linearized",)
 
 
 def _parameter_names(template: Pipeline, experiment: str, cell: Cell | None) -> dict[str, str]:
@@ -60,8 +60,8 @@ def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
     parts = [_namespaced(data_prep.create_pipeline(), experiment)]
     metric_tables = []
     for cell in cells_of(experiment, config):
-        create_stages, variants = CELL_TEMPLATES[cell.method]
-        parts.append(_namespaced(create_stages() + evaluate.create_pipeline(variants), experiment, cell))
+        stages, variants = cell_stages(cell)
+        parts.append(_namespaced(stages + evaluate.create_pipeline(variants), experiment, cell))
         metric_tables += [f"{cell.name}.{variant}_metrics" for variant in variants]
     parts.append(_namespaced(report.create_pipeline(metric_tables), experiment))
     return sum(parts, Pipeline([]))

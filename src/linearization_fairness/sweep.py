@@ -44,5 +44,14 @@ def budget_label(budget: int | float | None) -> str:
 
 
 def cells_of(experiment: str, config: ExperimentConfig) -> list[Cell]:
-    """Every cell the experiment's parameters declare, base models first."""
-    return [Cell(experiment=experiment, method="base", seed=seed) for seed in config.seeds]
+    """Every cell the experiment's parameters declare: base models first, then each method's
+    budgets (or DeepReDuce variants), seed by seed."""
+    cells = [Cell(experiment=experiment, method="base", seed=seed) for seed in config.seeds]
+    linearize = config.linearize
+    for seed in config.seeds:
+        for method in ("snl", "random"):
+            for budget in getattr(linearize, method).budgets if getattr(linearize, method) else []:
+                cells.append(Cell(experiment=experiment, method=method, seed=seed, budget=budget))
+        for variant in linearize.deepreduce.variants if linearize.deepreduce else []:
+            cells.append(Cell(experiment=experiment, method="deepreduce", seed=seed, variant=variant))
+    return cells
