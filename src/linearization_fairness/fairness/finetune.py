@@ -1,0 +1,84 @@
+"""Finetune a linearized student against its all-ReLU teacher, plainly or fairness-aware.
+
+Both are the one training engine with a different objective; the masks of the student stay
+as they are (only weights train), and the checkpoint is chosen on the validation split.
+"""
+
+from __future__ import annotations
+
+import os
+
+from torch import nn
+
+from linearization_fairness.fairness.config import FinetuneConfig, MitigateConfig
+from linearization_fairness.fairness.objective import (
+    FairnessAwareDistillation,
+    MonitoredDistillation,
+    Split,
+    check_group_ids,
+)
+from linearization_fairness.models import relu_sites
+from linearization_fairness.training import TrainResult
+from linearization_fairness.training import train as run_training
+
+
+def finetune(
+    student: nn.Module,
+    teacher: nn.Module,
+    train: Split,
+    val: Split,
+    config: FinetuneConfig,
+    seed: int,
+    checkpoint_path: str | os.PathLike | None = None,
+) -> TrainResult:
+    """SNL's KD finetuning of `student` in place; groups are read from the data (0..max id)."""
+    num_groups = int(max(train[2].max(), val[2].max())) + 1
+    _check_pair(student, teacher, train, num_groups)
+    objective = MonitoredDistillation(teacher, val, num_groups, config.temperature, config.kd_alpha)
+    train_config = config.train.model_copy(update={"seed": seed})
+    return run_training(student, train, val, train_config, objective, checkpoint_path, config.select_on)
+
+
+def mitigate(
+    student: nn.Module,
+    teacher: nn.Module,
+    train: Split,
+    val: Split,
+    config: MitigateConfig,
+    num_groups: int,
+    seed: int,
+    checkpoint_path: str | os.PathLike | None = None,
+) -> TrainResult:
+    """The paper's fairness-aware finetuning of `student` in place.
+
+    The history carries lambda_<g>, violation_<g> and val_accuracy_<g> per epoch (see
+    `multiplier_history`). `config.select_on` may be "val_worst_group_accuracy".
+    """
+    _check_pair(student, teacher, train, num_groups)
+    objective = FairnessAwareDistillation(
+        teacher,
+        val,
+        num_groups,
+        temperature=config.temperature,
+        alpha=config.kd_alpha,
+        mu=config.mu,
+        lambda_init=config.lambda_init,
+        lambda_max=config.lambda_max,
+        update=config.update,
+        violations_on=config.violations_on,
+        groups=config.groups,
+    )
+    train_config = config.train.model_copy(update={"seed": seed})
+    return run_training(student, train, val, train_config, objective, checkpoint_path, config.select_on)
+
+
+def _check_pair(student: nn.Module, teacher: nn.Module, train: Split, num_groups: int) -> None:
+    if student is teacher:
+        raise ValueError("student and teacher are the same module; pass a linearized copy as the student")
+    searching = [name for name, site in relu_sites(student) if site.mode == "train"]
+    if searching:
+        raise ValueError(
+            f"{len(searching)} ReLU sites of the student still have trainable masks (e.g. {searching[0]}); "
+            "finetuning trains weights only: binarise them with freeze_masks(student, keep_masks(student)) first"
+        )
+    check_group_ids("train", train[2], num_groups)

@@ -1,0 +1,232 @@
+"""The KD finetuning objectives: plain (SNL's) and fairness-aware (the paper's Algorithm 1).
+
+Both log the validation accuracy of every group after each epoch, so either can choose its
+checkpoint on the worst group. The fairness-aware one adds, for every group g in the batch,
+
+    lambda_g * |L_g - L|,   L = the batch's mean finetune loss, L_g = its mean over group g,
+
+to the very same finetune loss, and raises lambda_g by mu times the epoch's violation of
+L_g = L (projected dual ascent). Unlike the authors' released code, the penalty keeps its
+gradient: wrapping it in torch.tensor(...) detaches it and leaves plain KD finetuning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from linearization_fairness.training import Distillation, TrainConfig, evaluate_logits
+
+Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (x, y, group)
+
+
+def check_group_ids(split_name: str, group: torch.Tensor, num_groups: int) -> None:
+    """Fail early, with the fix, rather than with an index error deep inside a training step."""
+    if torch.is_floating_point(group):
+        raise ValueError(f"{split_name} group ids have dtype {group.dtype}; pass integer group ids")
+    if len(group) and (int(group.min()) < 0 or int(group.max()) >= num_groups):
+        raise ValueError(
+            f"{split_name} group ids span [{int(group.min())}, {int(group.max())}] but num_groups={num_groups}; "
+            f"ids must lie in [0, {num_groups - 1}]"
+        )
+
+
+def group_mean_gaps(
+    per_sample: torch.Tensor, group: torch.Tensor, num_groups: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """|L_g - L| for every group id in [0, num_groups) and which groups are present.
+
+    L is the mean of `per_sample`, L_g its mean over the samples of group g; an absent group
+    gets a gap of 0. Differentiable with respect to `per_sample`, with no host synchronisation.
+    """
+    sums = torch.zeros(num_groups, dtype=per_sample.dtype, device=per_sample.device).index_add(0, group, per_sample)
+    counts = torch.bincount(group, minlength=num_groups)
+    present = counts > 0
+    group_means = sums / counts.clamp(min=1).to(per_sample.dtype)
+    gaps = torch.where(present, (group_means - per_sample.mean()).abs(), torch.zeros_like(group_means))
+    return gaps, present
+
+
+class MonitoredDistillation(Distillation):
+    """SNL's KD finetuning loss, plus each group's validation accuracy after every epoch.
+
+    Logs val_accuracy_<g> for every group present in `val` and val_worst_group_accuracy,
+    their minimum, which `train(..., select_on="val_worst_group_accuracy")` can select on.
+    """
+
+    def __init__(self, teacher: nn.Module, val: Split, num_groups: int, temperature: float, alpha: float) -> None:
+        super().__init__(teacher, temperature, alpha)
+        if num_groups < 1:
+            raise ValueError(f"num_groups={num_groups} must be >= 1")
+        check_group_ids("val", val[2], num_groups)
+        self.num_groups = num_groups
+        self.val = val
+        self.eval_batch_size = TrainConfig().eval_batch_size
+
+    def prepare(self, model: nn.Module, config: TrainConfig, device: torch.device) -> None:
+        super().prepare(model, config, device)
+        x, y, group = self.val
+        self.val = (x.to(device), y.to(device).long(), group.to(device).long())
+        self.eval_batch_size = config.eval_batch_size
+
+    def end_epoch(self, model: nn.Module, epoch: int, metrics: dict[str, float]) -> dict[str, Any]:
+        return self._group_accuracies(evaluate_logits(model, self.val[0], self.eval_batch_size))
+
+    def _group_accuracies(self, val_logits: torch.Tensor) -> dict[str, float]:
+        _, y, group = self.val
+        correct = (val_logits.argmax(dim=1) == y).to(torch.float64)
+        hits = torch.bincount(group, weights=correct, minlength=self.num_groups)
+        counts = torch.bincount(group, minlength=self.num_groups)
+        accuracies = {
+            f"val_accuracy_{group_id}": hit / count
+            for group_id, (hit, count) in enumerate(zip(hits.tolist(), counts.tolist()))
+            if count > 0
+        }
+        return accuracies | {"val_worst_group_accuracy": min(accuracies.values())}
+
+
+class FairnessAwareDistillation(MonitoredDistillation):
+    """KD finetuning + sum_g lambda_g * |L_g - L|, with the multipliers raised by dual ascent.
+
+    update="epoch": lambda_g += mu * the mean of |L_g - L| over the epoch's batches that hold
+    group g (violations_on="train"), or * |L_g - L| on the whole validation split with the model
+    in eval mode (violations_on="val"). update="batch": lambda_g += mu * |L_g - L| after every
+    training step. Multipliers stay in [0, lambda_max]; groups outside `groups` keep lambda_g = 0.
+    Logs lambda_<g> (after the epoch's update), violation_<g> (NaN if g was never measured) and
+    the epoch's mean penalty.
+    """
+
+    _STATE_TENSORS = ("multipliers", "violation_sum", "batches_with_group", "penalty_sum", "batches")
+
+    def __init__(
+        self,
+        teacher: nn.Module,
+        val: Split,
+        num_groups: int,
+        temperature: float,
+        alpha: float,
+        mu: float,
+        lambda_init: float = 0.0,
+        lambda_max: float | None = None,
+        update: str = "epoch",
+        violations_on: str = "train",
+        groups: list[int] | None = None,
+    ) -> None:
+        super().__init__(teacher, val, num_groups, temperature, alpha)
+        if groups is not None and max(groups) >= num_groups:
+            raise ValueError(
+                f"mitigate.groups={groups} names ids >= num_groups={num_groups}; group ids run 0..{num_groups - 1}"
+            )
+        if mu < 0 or lambda_init < 0 or (lambda_max is not None and lambda_init > lambda_max):
+            raise ValueError(f"need mu >= 0 and 0 <= lambda_init <= lambda_max; got {mu}, {lambda_init}, {lambda_max}")
+        self.mu = mu
+        self.lambda_max = lambda_max
+        self.update = update
+        self.violations_on = violations_on
+        self.groups = list(range(num_groups)) if groups is None else sorted(groups)
+        self.constrained = torch.zeros(num_groups, dtype=torch.bool)
+        self.constrained[self.groups] = True
+        self.multipliers = torch.where(self.constrained, lambda_init, 0.0)
+        # Epoch accumulators, kept on the device so a training step never waits for the host.
+        self.violation_sum = torch.zeros(num_groups)
+        self.batches_with_group = torch.zeros(num_groups)
+        self.penalty_sum = torch.zeros(())
+        self.batches = torch.zeros(())
+        self.last_violation = torch.zeros(num_groups)
+
+    def prepare(self, model: nn.Module, config: TrainConfig, device: torch.device) -> None:
+        super().prepare(model, config, device)
+        for name in (*self._STATE_TENSORS, "constrained", "last_violation"):
+            setattr(self, name, getattr(self, name).to(device))
+
+    def loss(
+        self,
+        model: nn.Module,
+        logits: torch.Tensor,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        group: torch.Tensor,
+        batch_index: int,
+    ) -> torch.Tensor:
+        per_sample = self.per_sample(model, logits, x, y)
+        gaps, present = group_mean_gaps(per_sample, group.long(), self.num_groups)
+        penalty = (self.multipliers * gaps).sum()
+        with torch.no_grad():
+            self.last_violation = gaps.detach()
+            self.violation_sum += self.last_violation
+            self.batches_with_group += present
+            self.penalty_sum += penalty.detach()
+            self.batches += 1
+        return per_sample.mean() + penalty
+
+    def after_step(self, model: nn.Module) -> None:
+        if self.update == "batch":
+            self._ascend(self.last_violation)
+
+    def end_epoch(self, model: nn.Module, epoch: int, metrics: dict[str, float]) -> dict[str, Any]:
+        val_logits = evaluate_logits(model, self.val[0], self.eval_batch_size)
+        if self.violations_on == "val":
+            violations = self._val_violations(model, val_logits)
+            measured = torch.bincount(self.val[2], minlength=self.num_groups) > 0
+        else:
+            violations = self.violation_sum / self.batches_with_group.clamp(min=1)
+            measured = self.batches_with_group > 0
+        if self.update == "epoch":
+            self._ascend(violations)
+        logged = {
+            "penalty": (self.penalty_sum / self.batches.clamp(min=1)).item(),
+            **{f"lambda_{g}": value for g, value in enumerate(self.multipliers.tolist())},
+            **{
+                f"violation_{g}": value if was_measured else float("nan")
+                for g, (value, was_measured) in enumerate(zip(violations.tolist(), measured.tolist()))
+            },
+        }
+        for accumulator in (self.violation_sum, self.batches_with_group, self.penalty_sum, self.batches):
+            accumulator.zero_()
+        return logged | self._group_accuracies(val_logits)
+
+    def _ascend(self, violations: torch.Tensor) -> None:
+        with torch.no_grad():
+            step = torch.where(self.constrained, self.mu * violations, 0.0)
+            self.multipliers = (self.multipliers + step).clamp(min=0.0, max=self.lambda_max)
+
+    def _val_violations(self, model: nn.Module, val_logits: torch.Tensor) -> torch.Tensor:
+        """|L_g - L| of the finetune loss on the whole validation split (teacher and student in eval mode)."""
+        x, y, group = self.val
+        size = self.eval_batch_size
+        with torch.no_grad():
+            per_sample = torch.cat([
+                self.per_sample(model, val_logits[rows], x[rows], y[rows])
+                for rows in (slice(start, start + size) for start in range(0, len(x), size))
+            ])  # fmt: skip
+        gaps, _ = group_mean_gaps(per_sample, group, self.num_groups)
+        return gaps
+
+    def state_dict(self) -> dict[str, Any]:
+        # Copies: on the CPU .cpu() would hand out the live accumulators, which end_epoch zeroes.
+        tensors = {name: getattr(self, name).detach().cpu().clone() for name in self._STATE_TENSORS}
+        return {"settings": self._settings()} | tensors
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("settings") != self._settings():
+            raise ValueError(
+                f"the checkpoint's multipliers were made with {state.get('settings')}, not {self._settings()}; "
+                "delete the checkpoint to start over or restore those settings"
+            )
+        for name in self._STATE_TENSORS:
+            current = getattr(self, name)
+            setattr(self, name, state[name].to(device=current.device, dtype=current.dtype).clone())
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "num_groups": self.num_groups,
+            "groups": self.groups,
+            "mu": self.mu,
+            "lambda_max": self.lambda_max,
+            "update": self.update,
+            "violations_on": self.violations_on,
+            "temperature": self.temperature,
+            "alpha": self.alpha,
+        }

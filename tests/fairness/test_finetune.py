@@ -1,0 +1,130 @@
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from linearization_fairness.fairness import (
+    FairnessAwareDistillation,
+    FinetuneConfig,
+    MitigateConfig,
+    fig_multipliers,
+    finetune,
+    mitigate,
+    multiplier_history,
+)
+from linearization_fairness.models import ModelConfig, build_model, freeze_masks, relu_sites, set_mask_mode
+from linearization_fairness.training import train
+
+TRAIN = {"epochs": 3, "batch_size": 16, "lr": 0.05, "device": "cpu", "progress": False}
+
+
+def _split(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(count, 2, generator=generator)
+    y = (x[:, 0] * x[:, 1] > 0).long() + (x[:, 0] > 1).long()
+    return x, y, y
+
+
+def _teacher_and_student() -> tuple[nn.Module, nn.Module]:
+    torch.manual_seed(0)
+    teacher = build_model(ModelConfig(arch="mlp", hidden_sizes=[8]), (2,), 3)
+    student = build_model(ModelConfig(arch="mlp", hidden_sizes=[8]), (2,), 3)
+    student.load_state_dict(teacher.state_dict())
+    freeze_masks(student, {"relu1": torch.arange(8) % 2 == 0})
+    return teacher, student
+
+
+def test_mitigate_trains_weights_only_and_logs_multipliers_per_group() -> None:
+    teacher, student = _teacher_and_student()
+    weights_before = student.fc1.weight.detach().clone()
+    config = MitigateConfig(train=TRAIN, select_on="val_worst_group_accuracy")
+    result = mitigate(student, teacher, _split(64, 1), _split(24, 2), config, num_groups=3, seed=0)
+
+    history = result.history
+    for column in ["lambda_0", "lambda_2", "violation_1", "val_accuracy_0", "val_worst_group_accuracy", "penalty"]:
+        assert column in history.columns
+    assert history["lambda_0"].is_monotonic_increasing and (history["lambda_0"] > 0).all()
+    assert result.best_epoch == int(history.loc[history["val_worst_group_accuracy"].idxmax(), "epoch"])
+    site = dict(relu_sites(student))["relu1"]
+    assert site.mode == "frozen" and torch.equal(site.keep, torch.arange(8) % 2 == 0)
+    assert torch.equal(site.alpha, torch.ones(8))
+    assert not torch.equal(student.fc1.weight, weights_before)
+
+
+def test_finetune_is_reproducible_and_logs_group_accuracies() -> None:
+    config = FinetuneConfig(train=TRAIN)
+    runs = []
+    for seed in (0, 0, 1):
+        teacher, student = _teacher_and_student()
+        runs.append(finetune(student, teacher, _split(64, 1), _split(24, 2), config, seed=seed))
+    assert torch.equal(runs[0].model.out.weight, runs[1].model.out.weight)
+    assert not torch.equal(runs[0].model.out.weight, runs[2].model.out.weight)
+    assert {"val_accuracy_0", "val_accuracy_2", "val_worst_group_accuracy"} <= set(runs[0].history.columns)
+    assert "lambda_0" not in runs[0].history.columns
+
+
+def test_wrong_students_and_group_ids_are_refused() -> None:
+    teacher, student = _teacher_and_student()
+    config = MitigateConfig(train=TRAIN)
+    with pytest.raises(ValueError, match="same module"):
+        mitigate(teacher, teacher, _split(64, 1), _split(24, 2), config, num_groups=3, seed=0)
+    with pytest.raises(ValueError, match=r"train group ids span \[0, 2\] but num_groups=2"):
+        mitigate(student, teacher, _split(64, 1), _split(24, 2), config, num_groups=2, seed=0)
+    set_mask_mode(student, "train")
+    with pytest.raises(ValueError, match="trainable masks.*freeze_masks"):
+        finetune(student, teacher, _split(64, 1), _split(24, 2), FinetuneConfig(train=TRAIN), seed=0)
+
+
+class KilledAfterEpoch(FairnessAwareDistillation):
+    def __init__(self, *args: Any, killed_at: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.killed_at = killed_at
+
+    def end_epoch(self, model: nn.Module, epoch: int, metrics: dict[str, float]) -> dict[str, Any]:
+        if epoch == self.killed_at:
+            raise RuntimeError("killed")
+        return super().end_epoch(model, epoch, metrics)
+
+
+def test_a_resumed_run_continues_the_multipliers(tmp_path: Path) -> None:
+    config = MitigateConfig(train=TRAIN | {"epochs": 4, "seed": 0})
+    train_split, val_split = _split(64, 1), _split(24, 2)
+
+    def run(killed_at: int | None, mu: float = config.mu) -> pd.DataFrame:
+        teacher, student = _teacher_and_student()
+        objective = KilledAfterEpoch(teacher, val_split, 3, 4.0, 0.5, mu=mu, killed_at=killed_at)
+        return train(student, train_split, val_split, config.train, objective, tmp_path / "ckpt.pt").history
+
+    uninterrupted = run(None)
+    with pytest.raises(RuntimeError, match="killed"):
+        run(killed_at=3)
+    with pytest.raises(ValueError, match="delete the checkpoint"):
+        run(None, mu=0.5)
+    resumed = run(None)
+    columns = ["epoch", "train_loss", "lambda_0", "lambda_1", "lambda_2", "violation_1", "val_worst_group_accuracy"]
+    assert resumed[columns].equals(uninterrupted[columns])
+
+
+def test_multiplier_history_is_long_and_its_figure_has_a_line_per_group() -> None:
+    history = pd.DataFrame({
+        "epoch": [1, 2], "train_loss": [0.5, 0.4],
+        "lambda_0": [0.1, 0.2], "lambda_1": [0.3, 0.5], "violation_0": [2.0, 2.0], "violation_1": [6.0, 4.0],
+    })  # fmt: skip
+    long = multiplier_history(history)
+    assert list(long.columns) == ["epoch", "group", "lambda", "violation"]
+    assert long.values.tolist() == [[1, 0, 0.1, 2.0], [1, 1, 0.3, 6.0], [2, 0, 0.2, 2.0], [2, 1, 0.5, 4.0]]
+
+    figure = fig_multipliers(long, ["majority", "minority"])
+    assert isinstance(figure, Figure)
+    lambda_axes, violation_axes = figure.axes
+    assert [line.get_label() for line in lambda_axes.lines] == ["0: majority", "1: minority"]
+    assert list(violation_axes.lines[1].get_ydata()) == [6.0, 4.0]
+
+    with pytest.raises(ValueError, match="no lambda_<g> columns"):
+        multiplier_history(history[["epoch", "train_loss"]])
+    with pytest.raises(ValueError, match=r"group ids \[1\] have no name"):
+        fig_multipliers(long, {0: "majority"})
