@@ -40,7 +40,7 @@ def test_a_conf_edit_changes_the_registered_cells(project_copy):
     )
     registered, _ = _session_pipelines(project_copy, "local")
     namespaces = {node.namespace for node in registered["full"].nodes if node.namespace.count(".") == 1}
-    assert namespaces == {"tiny.base_s3", "tiny.random_p25_s3", "tiny.random_b100_s3"}
+    assert namespaces == {"tiny.base_s3", "tiny.finetune_only_s3", "tiny.random_p25_s3", "tiny.random_b100_s3"}
 
 
 def test_budget_labels_read_well_and_never_contain_dots():

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 import torch
 
 from linearization_fairness.data import DataConfig
+from linearization_fairness.fairness import FinetuneConfig, MitigateConfig
 from linearization_fairness.linearization import LinearizeConfig, check_against_model
 from linearization_fairness.metrics import MetricsConfig
 from linearization_fairness.models import ModelConfig, build_model
@@ -25,6 +26,8 @@ class ExperimentConfig(BaseModel):
     seeds: list[int] = [0]
     base_train: TrainConfig = TrainConfig()
     linearize: LinearizeConfig = LinearizeConfig()
+    finetune: FinetuneConfig = FinetuneConfig()
+    mitigate: MitigateConfig = MitigateConfig()
     evaluate: MetricsConfig = MetricsConfig()
 
     @field_validator("seeds")

@@ -12,10 +12,10 @@ from kedro.pipeline import Pipeline
 
 from linearization_fairness.config import ExperimentConfig
 from linearization_fairness.experiments import validated_experiments
-from linearization_fairness.pipelines import base_train, data_prep, evaluate, linearize, report
+from linearization_fairness.pipelines import base_train, data_prep, evaluate, finetune, linearize, report
 from linearization_fairness.sweep import Cell, cells_of
 
-STAGES = ("data_prep", "base_train", "linearize", "evaluate", "report")
+STAGES = ("data_prep", "base_train", "linearize", "finetune", "evaluate", "report")
 
 # Parameters shared by all experiments; every other parameter lives in the experiment's block.
 GLOBAL_PARAMETERS = {"raw_data_dir", "checkpoint_dir", "pi_cost"}
@@ -27,7 +27,10 @@ def cell_stages(cell: Cell) -> tuple[Pipeline, tuple[str, ...]]:
     """The stages a cell runs, and which of its models (variants) the evaluate stage measures."""
     if cell.method == "base":
         return base_train.create_pipeline(), ("base",)
-    return linearize.create_pipeline(cell.method), ("linearized",)
+    if cell.method == "finetune_only":
+        return finetune.create_pipeline("base_model", mitigation=False), ("finetune",)
+    stages = linearize.create_pipeline(cell.method) + finetune.create_pipeline("linearized_model", mitigation=True)
+    return stages, ("finetune", "mitigate")
 
 
 def _parameter_names(template: Pipeline, experiment: str, cell: Cell | None) -> dict[str, str]:

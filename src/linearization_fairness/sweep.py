@@ -44,11 +44,14 @@ def budget_label(budget: int | float | None) -> str:
 
 
 def cells_of(experiment: str, config: ExperimentConfig) -> list[Cell]:
-    """Every cell the experiment's parameters declare: base models first, then each method's
-    budgets (or DeepReDuce variants), seed by seed."""
+    """Every cell the experiment's parameters declare: base models first, then seed by seed the
+    finetune-only control and each method's budgets (or DeepReDuce variants)."""
     cells = [Cell(experiment=experiment, method="base", seed=seed) for seed in config.seeds]
     linearize = config.linearize
     for seed in config.seeds:
+        # Finetuning alone moves group accuracies too: this control separates its cost from
+        # the cost of removing ReLUs.
+        cells.append(Cell(experiment=experiment, method="finetune_only", seed=seed))
         for method in ("snl", "random"):
             for budget in getattr(linearize, method).budgets if getattr(linearize, method) else []:
                 cells.append(Cell(experiment=experiment, method=method, seed=seed, budget=budget))

@@ -5,6 +5,8 @@ from torch import nn
 from torch.func import functional_call
 
 from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
+from linearization_fairness.metrics.weights import functional_state
+from linearization_fairness.models import ModelConfig, build_model, freeze_masks, relu_sites
 
 
 def tiny_mlp() -> nn.Sequential:
@@ -67,3 +69,108 @@ def test_bad_power_iteration_settings_are_rejected(iters: int, tol: float, messa
     y = torch.zeros(4, dtype=torch.int64)
     with pytest.raises(ValueError, match=message):
         group_hessian_top_eigenvalue(tiny_mlp(), x, y, y, batch_size=2, iters=iters, tol=tol)
+
+
+def reference_top_eigenvalue(
+    loss: torch.Tensor, weights: list[torch.Tensor], iters: int, tol: float, generator: torch.Generator
+) -> tuple[float, int]:
+    """The straightforward power iteration on one loss (the implementation before vectorising),
+    returning (eigenvalue, Hessian-vector products used)."""
+    gradients = torch.autograd.grad(loss, weights, create_graph=True, materialize_grads=True)
+    vector = [torch.randn(w.shape, generator=generator, dtype=w.dtype) for w in weights]
+    norm = sum((v * v).sum() for v in vector).sqrt()
+    vector = [v / norm for v in vector]
+    eigenvalue = None
+    for step in range(1, iters + 1):
+        hessian_vector = torch.autograd.grad(gradients, weights, grad_outputs=vector, retain_graph=True)
+        estimate = sum((v * hv).sum() for v, hv in zip(vector, hessian_vector)).item()
+        norm = sum((hv * hv).sum() for hv in hessian_vector).sqrt()
+        if norm.item() == 0.0:
+            return 0.0, step
+        vector = [hv / norm for hv in hessian_vector]
+        converged = eigenvalue is not None and abs(estimate - eigenvalue) <= tol * (abs(eigenvalue) + 1e-12)
+        eigenvalue = estimate
+        if converged:
+            break
+    return eigenvalue, step
+
+
+def reference_group_eigenvalues(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, group: torch.Tensor, batch_size: int, iters: int, tol: float
+) -> tuple[dict[int, float], list[int]]:
+    """Group by group loop over each batch, seed 0; also returns every power iteration's step count."""
+    weights, constants = functional_state(model)
+    for tensor in weights.values():
+        tensor.requires_grad_(True)
+    generator = torch.Generator().manual_seed(0)
+    largest: dict[int, float] = {}
+    steps_used = []
+    model.eval()
+    for start in range(0, len(x), batch_size):
+        batch = slice(start, start + batch_size)
+        logits = functional_call(model, (weights, constants), (x[batch],))
+        losses = F.cross_entropy(logits, y[batch], reduction="none")
+        for group_id in group[batch].unique().tolist():
+            group_loss = losses[group[batch] == group_id].mean()
+            value, steps = reference_top_eigenvalue(group_loss, list(weights.values()), iters, tol, generator)
+            largest[group_id] = max(value, largest.get(group_id, value))
+            steps_used.append(steps)
+    return largest, steps_used
+
+
+def tiny_resnet_with_frozen_masks() -> nn.Module:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch="resnet", widths=[4, 8], blocks=[1, 1]), (1, 8, 8), 10).double()
+    freeze_masks(model, {name: torch.rand(site.shape) > 0.5 for name, site in relu_sites(model)})
+    return model
+
+
+@pytest.mark.parametrize(("iters", "tol"), [(3, 1e-12), (40, 1e-3)])
+def test_resnet_with_frozen_masks_matches_per_group_loop(iters: int, tol: float) -> None:
+    model = tiny_resnet_with_frozen_masks()
+    generator = torch.Generator().manual_seed(4)
+    x = torch.randn(36, 1, 8, 8, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 10, (36,), generator=generator)
+    group = y.clone()  # 10 groups of uneven sizes, as with class groups
+
+    expected, steps_used = reference_group_eigenvalues(model, x, y, group, batch_size=18, iters=iters, tol=tol)
+    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=18, iters=iters, tol=tol, seed=0)
+
+    if iters > 3:
+        # Groups finishing at different steps is what makes the vectorised version rebuild its graph.
+        assert len(set(steps_used)) > 1
+    assert measured.keys() == expected.keys()
+    for group_id in expected:
+        assert measured[group_id] == pytest.approx(expected[group_id], rel=1e-9)
+
+
+def test_batchnorm_trainable_mask_and_dropout_model_matches_per_group_loop(
+    convnet: nn.Sequential, image_data: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+) -> None:
+    model = convnet.double()
+    x, y, group = image_data
+    x = x.double()
+
+    expected, _ = reference_group_eigenvalues(model, x, y, group, batch_size=5, iters=50, tol=1e-4)
+    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=5, iters=50, tol=1e-4, seed=0)
+
+    assert measured.keys() == expected.keys() == {0, 1, 2}
+    for group_id in expected:
+        assert measured[group_id] == pytest.approx(expected[group_id], rel=1e-9)
+
+
+def test_group_with_zero_hessian_gives_zero_and_leaves_the_others_intact() -> None:
+    # Without a bias, zero inputs give constant logits: group 0's loss Hessian is exactly zero.
+    torch.manual_seed(0)
+    model = nn.Linear(3, 3, bias=False).double()
+    x = torch.randn(8, 3, dtype=torch.float64)
+    group = torch.tensor([0, 1, 0, 1, 0, 1, 1, 1])
+    x[group == 0] = 0.0
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+
+    expected, _ = reference_group_eigenvalues(model, x, y, group, batch_size=8, iters=100, tol=1e-8)
+    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=8, iters=100, tol=1e-8, seed=0)
+
+    assert measured[0] == 0.0
+    assert measured[1] > 0.0
+    assert measured[1] == pytest.approx(expected[1], rel=1e-9)

@@ -13,7 +13,7 @@ from linearization_fairness.metrics.group import (
     relative_accuracy_drop,
     worst_group_accuracy,
 )
-from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue, top_eigenvalue
+from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
 from linearization_fairness.metrics.predictions import PREDICTION_COLUMNS, logit_statistics, predict
 from linearization_fairness.metrics.weights import is_mask_name, network_weights
 
@@ -36,6 +36,5 @@ __all__ = [
     "per_sample_grad_norms",
     "predict",
     "relative_accuracy_drop",
-    "top_eigenvalue",
     "worst_group_accuracy",
 ]
