@@ -12,6 +12,7 @@ from kedro.pipeline import Pipeline
 
 from linearization_fairness.config import ExperimentConfig
 from linearization_fairness.experiments import validated_experiments
+from linearization_fairness.linearization import resolve_budget
 from linearization_fairness.pipelines import base_train, data_prep, evaluate, finetune, linearize, report
 from linearization_fairness.sweep import Cell, cells_of
 
@@ -62,12 +63,27 @@ def _namespaced(template: Pipeline, experiment: str, cell: Cell | None = None) -
 def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
     parts = [_namespaced(data_prep.create_pipeline(), experiment)]
     metric_tables = []
-    for cell in cells_of(experiment, config):
+    cells = cells_of(experiment, config)
+    for cell in cells:
         stages, variants = cell_stages(cell)
         parts.append(_namespaced(stages + evaluate.create_pipeline(variants), experiment, cell))
         metric_tables += [f"{cell.name}.{variant}_metrics" for variant in variants]
-    parts.append(_namespaced(report.create_pipeline(metric_tables), experiment))
+    parts.append(_namespaced(report.create_pipeline(metric_tables, _boundary_models(config, cells)), experiment))
     return sum(parts, Pipeline([]))
+
+
+def _boundary_models(config: ExperimentConfig, cells: list[Cell]) -> tuple[str, str] | None:
+    """On 2-D data, the first seed's base model and its finetuned model with the budget nearest
+    half of the ReLUs (the paper's Figure 2), if the sweep has one."""
+    if len(config.data.input_shape) != 1:
+        return None
+    seed = config.seeds[0]
+    total = sum(config.model.hidden_sizes)
+    candidates = [cell for cell in cells if cell.seed == seed and cell.budget is not None]
+    if not candidates:
+        return None
+    half = min(candidates, key=lambda cell: abs(resolve_budget(cell.budget, total) - total / 2))
+    return f"base_s{seed}.base_model", f"{half.name}.finetune_model"
 
 
 def register_pipelines() -> dict[str, Pipeline]:

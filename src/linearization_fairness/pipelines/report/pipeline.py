@@ -1,6 +1,11 @@
 from kedro.pipeline import Pipeline, node
 
-from linearization_fairness.pipelines.report.nodes import combine_group_metrics, write_report
+from linearization_fairness.pipelines.report.nodes import (
+    combine_group_metrics,
+    draw_decision_boundaries,
+    write_report,
+    write_report_with_boundaries,
+)
 from linearization_fairness.reporting import aggregate_over_seeds, figures
 
 # Each figure is its own catalog entry (a PNG previewable in kedro viz); report.html embeds them all.
@@ -17,18 +22,28 @@ FIGURES = {
 }
 
 
-def create_pipeline(metric_tables: list[str]) -> Pipeline:
-    """`metric_tables`: the `<cell>.<variant>_metrics` datasets of every evaluated model."""
+def create_pipeline(metric_tables: list[str], boundary_models: tuple[str, str] | None = None) -> Pipeline:
+    """`metric_tables`: the `<cell>.<variant>_metrics` datasets of every evaluated model;
+    `boundary_models`: (all-ReLU, half-linear) models whose decision regions to draw (2-D data)."""
     nodes = [
         node(combine_group_metrics, metric_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
         node(aggregate_over_seeds, "group_metrics", "aggregated_metrics", name="aggregate_over_seeds"),
-        node(
-            write_report,
-            ["group_statistics", "aggregated_metrics", "params:experiment", "params:pi_cost"],
-            "report",
-            name="write_report",
-        ),
     ]
+    report_inputs = ["group_statistics", "aggregated_metrics", "params:experiment", "params:pi_cost"]
+    if boundary_models is None:
+        nodes.append(node(write_report, report_inputs, "report", name="write_report"))
+    else:
+        inputs = [*report_inputs, "splits", "data_info", *boundary_models]
+        nodes.append(node(write_report_with_boundaries, inputs, "report", name="write_report"))
     for name, (draw, inputs) in FIGURES.items():
         nodes.append(node(draw, inputs, f"fig_{name}", name=f"draw_{name}"))
+    if boundary_models is not None:
+        nodes.append(
+            node(
+                draw_decision_boundaries,
+                ["splits", "data_info", *boundary_models],
+                "fig_decision_boundaries",
+                name="draw_decision_boundaries",
+            )
+        )
     return Pipeline(nodes, tags="report")
