@@ -94,3 +94,18 @@ def test_only_missing_outputs_reruns_only_the_missing_cell(finished_run: Path) -
     ran = _run(finished_run, pipeline_names=["full"], only_missing_outputs=True)
     assert "digits.snl_b200_s0.finetune" in ran
     assert not [name for name in ran if ".snl_b200_s1." in name or ".base_s" in name or "toy2d." in name]
+
+
+def test_the_notebook_runs_on_a_finished_run(finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    notebook = json.loads((PROJECT_ROOT / "notebooks" / "explore_run.ipynb").read_text())
+    (finished_run / "notebooks").mkdir(exist_ok=True)
+    monkeypatch.chdir(finished_run / "notebooks")
+    namespace: dict[str, object] = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]).replace("ENV = None", 'ENV = "test"')
+            exec(compile(source, "explore_run.ipynb", "exec"), namespace)  # noqa: S102
+    assert not namespace["effect"].empty
+    assert set(namespace["predictions"]["group"]) == set(range(10))
