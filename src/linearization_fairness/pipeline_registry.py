@@ -24,9 +24,12 @@ GLOBAL_PARAMETERS = {"raw_data_dir", "checkpoint_dir", "pi_cost"}
 EXPERIMENT_INPUTS = {"splits", "data_info"}
 
 
-def cell_stages(cell: Cell) -> tuple[Pipeline, tuple[str, ...]]:
+def cell_stages(cell: Cell, config: ExperimentConfig) -> tuple[Pipeline, tuple[str, ...]]:
     """The stages a cell runs, and which of its models (variants) the evaluate stage measures."""
     if cell.method == "base":
+        deepreduce = config.linearize.deepreduce
+        if deepreduce is not None and deepreduce.criticality.enabled:
+            return base_train.create_pipeline() + linearize.create_criticality_pipeline(), ("base",)
         return base_train.create_pipeline(), ("base",)
     if cell.method == "finetune_only":
         return finetune.create_pipeline("base_model", mitigation=False), ("finetune",)
@@ -65,7 +68,7 @@ def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
     metric_tables = []
     cells = cells_of(experiment, config)
     for cell in cells:
-        stages, variants = cell_stages(cell)
+        stages, variants = cell_stages(cell, config)
         parts.append(_namespaced(stages + evaluate.create_pipeline(variants), experiment, cell))
         metric_tables += [f"{cell.name}.{variant}_metrics" for variant in variants]
     parts.append(_namespaced(report.create_pipeline(metric_tables, _boundary_models(config, cells)), experiment))

@@ -74,6 +74,15 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
     assert table["hessian_top_eig"].notna().all() and table["per_sample_grad_norm"].notna().all()
 
 
+def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run: Path) -> None:
+    cell = finished_run / "data" / "07_model_output" / "digits" / "base_s0"
+    ranking = pd.read_csv(cell / "criticality.csv")
+    assert sorted(ranking["criticality_rank"]) == [1, 2] and list(ranking["relu_count"]) == [512, 256]
+    proposals = pd.read_csv(cell / "culling_proposals.csv")
+    assert list(proposals["budget"]) == [200]  # the sweep's SNL and random budget
+    assert (proposals["relus_kept"].dropna() <= 200).all()
+
+
 def test_linearized_models_keep_exactly_their_budget(finished_run: Path) -> None:
     for cell in ("snl_b200_s0", "random_b200_s1"):
         for variant in ("linearized", "finetune", "mitigate"):

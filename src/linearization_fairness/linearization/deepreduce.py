@@ -88,11 +88,9 @@ def criticality_table(
     return pd.DataFrame(rows)
 
 
-def criticality_order(
-    base_model: nn.Module, train: Split, val: Split, config: CriticalityConfig, seed: int
-) -> list[int]:
-    """Stages from most to least critical (highest accuracy first; ties: the earlier stage first)."""
-    table = criticality_table(base_model, train, val, config, seed)
+def criticality_order(table: pd.DataFrame) -> list[int]:
+    """Stages of a `criticality_table` from most to least critical (highest accuracy first; ties:
+    the earlier stage first)."""
     ranked = table.sort_values(["val_accuracy", "stage"], ascending=[False, True], kind="stable")
     return [int(stage) for stage in ranked["stage"]]
 

@@ -8,9 +8,13 @@ from torch import nn
 
 from linearization_fairness.linearization import (
     LinearizeConfig,
+    criticality_order,
+    criticality_table,
     deepreduce_linearize,
     kept_by_layer,
+    propose_culling,
     random_linearize,
+    relus_kept_by_variant,
     resolve_budget,
     snl_linearize,
 )
@@ -56,3 +60,29 @@ def linearize_deepreduce(base_model: ModelArtifact, cell: Cell) -> tuple[ModelAr
     """DeepReDuce: whole stages culled, the rest optionally thinned, as the cell's variant says."""
     model = deepreduce_linearize(base_model.build(), cell.variant)
     return _linearized_artifact(model, base_model, cell), kept_by_layer(model)
+
+
+def rank_stages(
+    splits: dict[str, np.ndarray], base_model: ModelArtifact, linearize: LinearizeConfig, cell: Cell
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """DeepReDuce's criticality test on the base model of `cell.seed`, and the culling it proposes
+    for each SNL / random budget of the sweep (so DeepReDuce can be compared at those budgets)."""
+    model = base_model.build()
+    table = criticality_table(
+        model, split_tensors(splits, "train"), split_tensors(splits, "val"), linearize.deepreduce.criticality, cell.seed
+    )
+    order = criticality_order(table)
+    total = base_model.metadata["total_relu_sites"]
+    budgets = sorted({
+        resolve_budget(budget, total)
+        for method in (linearize.snl, linearize.random) if method is not None for budget in method.budgets
+    })  # fmt: skip
+    proposals = []
+    for budget in budgets:
+        try:
+            variant = propose_culling(order, model, budget)
+            proposals.append({"budget": budget, "variant": variant, "relus_kept": relus_kept_by_variant(model, variant)})
+        except ValueError as unreachable:
+            proposals.append({"budget": budget, "variant": None, "relus_kept": None, "note": str(unreachable)})
+    table["criticality_rank"] = table["stage"].map({stage: rank for rank, stage in enumerate(order, start=1)})
+    return table, pd.DataFrame(proposals, columns=["budget", "variant", "relus_kept", "note"])

@@ -1,6 +1,11 @@
 from kedro.pipeline import Pipeline, node
 
-from linearization_fairness.pipelines.linearize.nodes import linearize_deepreduce, linearize_random, linearize_snl
+from linearization_fairness.pipelines.linearize.nodes import (
+    linearize_deepreduce,
+    linearize_random,
+    linearize_snl,
+    rank_stages,
+)
 
 
 def create_pipeline(method: str) -> Pipeline:
@@ -21,3 +26,18 @@ def create_pipeline(method: str) -> Pipeline:
             name=f"linearize_{method}",
         )
     return Pipeline([linearize], tags="linearize")
+
+
+def create_criticality_pipeline() -> Pipeline:
+    """DeepReDuce's stage ranking on a base model, with the culling it proposes per budget."""
+    return Pipeline(
+        [
+            node(
+                rank_stages,
+                inputs=["splits", "base_model", "params:linearize", "params:cell"],
+                outputs=["criticality_table", "culling_proposals_table"],
+                name="rank_stages",
+            )
+        ],
+        tags="linearize",
+    )
