@@ -27,7 +27,7 @@ def test_declared_cells_are_the_registered_namespaces(project_copy, env):
     for name, raw in parameters["experiments"].items():
         declared |= {f"{name}.{cell.name}" for cell in cells_of(name, validate_experiment(name, raw))}
         assert set(raw["cells"]) == {cell.split(".", 1)[1] for cell in declared if cell.startswith(f"{name}.")}
-    namespaces = {node.namespace for node in registered["full"].nodes if node.namespace.count(".") == 1}
+    namespaces = {node.namespace for node in registered["full"].nodes if (node.namespace or "").count(".") == 1}
     assert namespaces == declared
     assert set(STAGES) | {"full", "__default__"} == set(registered)
 
@@ -39,7 +39,7 @@ def test_a_conf_edit_changes_the_registered_cells(project_copy):
         "    linearize:\n      random: {budgets: [0.25, 100]}\n"
     )
     registered, _ = _session_pipelines(project_copy, "local")
-    namespaces = {node.namespace for node in registered["full"].nodes if node.namespace.count(".") == 1}
+    namespaces = {node.namespace for node in registered["full"].nodes if (node.namespace or "").count(".") == 1}
     assert namespaces == {"tiny.base_s3", "tiny.finetune_only_s3", "tiny.random_p25_s3", "tiny.random_b100_s3"}
 
 
@@ -72,3 +72,16 @@ def test_empty_seed_list_is_refused():
 
     with pytest.raises(ConfigError, match="seeds is empty"):
         validate_experiment("digits", {"data": {"dataset": "digits"}, "seeds": []})
+
+
+@pytest.mark.parametrize("env", ["base", "test", "paper"])
+def test_every_artifact_of_every_cell_is_persisted(project_copy, env):
+    from kedro.framework.project import pipelines
+    from kedro.framework.session import KedroSession
+
+    _session_pipelines(project_copy, env)
+    with KedroSession.create(project_path=project_copy, env=env) as session:
+        catalog = session.load_context().catalog
+        datasets = [name for name in pipelines["full"].datasets() if not name.startswith("params:")]
+        kinds = {name: type(catalog.get(name)).__name__ for name in datasets}
+    assert "MemoryDataset" not in set(kinds.values()), [name for name, kind in kinds.items() if kind == "MemoryDataset"]

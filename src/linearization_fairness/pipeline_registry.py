@@ -71,7 +71,14 @@ def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
         stages, variants = cell_stages(cell, config)
         parts.append(_namespaced(stages + evaluate.create_pipeline(variants), experiment, cell))
         metric_tables += [f"{cell.name}.{variant}_metrics" for variant in variants]
-    parts.append(_namespaced(report.create_pipeline(metric_tables, _boundary_models(config, cells)), experiment))
+    first_seed = config.seeds[0]
+    kept_tables = {
+        cell.name: f"{cell.name}.kept_by_layer_table"
+        for cell in cells
+        if cell.seed == first_seed and cell.method in ("snl", "random", "deepreduce")
+    }
+    reporting = report.create_pipeline(metric_tables, kept_tables, _boundary_models(config, cells))
+    parts.append(_namespaced(reporting, experiment))
     return sum(parts, Pipeline([]))
 
 
@@ -90,9 +97,9 @@ def _boundary_models(config: ExperimentConfig, cells: list[Cell]) -> tuple[str, 
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    full = sum(
-        (experiment_pipeline(name, config) for name, config in validated_experiments().items()), Pipeline([])
-    )
+    experiments = validated_experiments()
+    full = sum((experiment_pipeline(name, config) for name, config in experiments.items()), Pipeline([]))
+    full += report.create_run_pipeline([f"{name}.group_metrics" for name in experiments])
     registry = {stage: full.only_nodes_with_tags(stage) for stage in STAGES}
     registry["full"] = full
     registry["__default__"] = full

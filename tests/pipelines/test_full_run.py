@@ -61,6 +61,14 @@ def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> N
         assert "data:image/png;base64," in html
 
 
+def test_the_run_table_stacks_every_experiment_and_figures_are_drawn(finished_run: Path) -> None:
+    run_table = pd.read_parquet(finished_run / "data" / "08_reporting" / "group_metrics.parquet")
+    assert set(run_table["experiment"]) == {"digits", "toy2d"}
+    figures = finished_run / "data" / "08_reporting" / "digits" / "figures"
+    assert {"kept_by_layer.png", "accuracy_vs_budget.png", "mitigation_effect.png"} <= {p.name for p in figures.iterdir()}
+    assert (finished_run / "data" / "08_reporting" / "toy2d" / "figures" / "decision_boundaries.png").exists()
+
+
 def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> None:
     table = pd.read_parquet(finished_run / "data" / "08_reporting" / "digits" / "group_metrics.parquet")
     models = table.groupby(["cell", "variant"]).size()

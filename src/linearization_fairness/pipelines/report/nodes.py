@@ -6,6 +6,7 @@ import pandas as pd
 
 from matplotlib.figure import Figure
 
+from linearization_fairness.linearization import fig_kept_by_layer
 from linearization_fairness.metrics.table import add_relative_drop
 from linearization_fairness.models import ModelArtifact
 from linearization_fairness.reporting import PICostConfig, build_report_html, findings, report_figures
@@ -16,6 +17,17 @@ def combine_group_metrics(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     """Every evaluated model of the experiment in one table (returned twice: Parquet and CSV)."""
     combined = add_relative_drop(pd.concat(tables, ignore_index=True))
     return combined, combined
+
+
+def combine_experiments(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole run's `group_metrics`: every experiment's table stacked (Parquet and CSV)."""
+    combined = pd.concat(tables, ignore_index=True)
+    return combined, combined
+
+
+def draw_kept_by_layer(**kept_by_cell: pd.DataFrame) -> Figure:
+    """Where each method keeps its ReLUs, layer by layer, for one seed's cells."""
+    return fig_kept_by_layer({cell.rsplit("_s", 1)[0].replace("_", " "): table for cell, table in kept_by_cell.items()})
 
 
 def write_report(

@@ -1,8 +1,10 @@
 from kedro.pipeline import Pipeline, node
 
 from linearization_fairness.pipelines.report.nodes import (
+    combine_experiments,
     combine_group_metrics,
     draw_decision_boundaries,
+    draw_kept_by_layer,
     write_report,
     write_report_with_boundaries,
 )
@@ -22,8 +24,11 @@ FIGURES = {
 }
 
 
-def create_pipeline(metric_tables: list[str], boundary_models: tuple[str, str] | None = None) -> Pipeline:
+def create_pipeline(
+    metric_tables: list[str], kept_tables: dict[str, str], boundary_models: tuple[str, str] | None = None
+) -> Pipeline:
     """`metric_tables`: the `<cell>.<variant>_metrics` datasets of every evaluated model;
+    `kept_tables`: cell -> its `kept_by_layer_table`, for one seed's linearized cells;
     `boundary_models`: (all-ReLU, half-linear) models whose decision regions to draw (2-D data)."""
     nodes = [
         node(combine_group_metrics, metric_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
@@ -37,6 +42,8 @@ def create_pipeline(metric_tables: list[str], boundary_models: tuple[str, str] |
         nodes.append(node(write_report_with_boundaries, inputs, "report", name="write_report"))
     for name, (draw, inputs) in FIGURES.items():
         nodes.append(node(draw, inputs, f"fig_{name}", name=f"draw_{name}"))
+    if kept_tables:
+        nodes.append(node(draw_kept_by_layer, kept_tables, "fig_kept_by_layer", name="draw_kept_by_layer"))
     if boundary_models is not None:
         nodes.append(
             node(
@@ -47,3 +54,11 @@ def create_pipeline(metric_tables: list[str], boundary_models: tuple[str, str] |
             )
         )
     return Pipeline(nodes, tags="report")
+
+
+def create_run_pipeline(experiment_tables: list[str]) -> Pipeline:
+    """The whole run's `group_metrics`, every experiment stacked, for cross-experiment analysis."""
+    return Pipeline(
+        [node(combine_experiments, experiment_tables, ["group_metrics", "group_metrics_csv"], name="combine_experiments")],
+        tags="report",
+    )
