@@ -79,7 +79,8 @@ def experiment_pipeline(experiment: str, config: ExperimentConfig) -> Pipeline:
     }
     reporting = report.create_pipeline(metric_tables, kept_tables, _boundary_models(config, cells))
     parts.append(_namespaced(reporting, experiment))
-    return sum(parts, Pipeline([]))
+    # One Pipeline of all parts: adding them one by one re-validates the growing graph each time.
+    return Pipeline(parts)
 
 
 def _boundary_models(config: ExperimentConfig, cells: list[Cell]) -> tuple[str, str] | None:
@@ -98,8 +99,10 @@ def _boundary_models(config: ExperimentConfig, cells: list[Cell]) -> tuple[str, 
 
 def register_pipelines() -> dict[str, Pipeline]:
     experiments = validated_experiments()
-    full = sum((experiment_pipeline(name, config) for name, config in experiments.items()), Pipeline([]))
-    full += report.create_run_pipeline([f"{name}.group_metrics" for name in experiments])
+    full = Pipeline(
+        [experiment_pipeline(name, config) for name, config in experiments.items()]
+        + [report.create_run_pipeline([f"{name}.group_metrics" for name in experiments])]
+    )
     registry = {stage: full.only_nodes_with_tags(stage) for stage in STAGES}
     registry["full"] = full
     registry["__default__"] = full
