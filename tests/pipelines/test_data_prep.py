@@ -26,11 +26,6 @@ def test_data_prep_writes_splits_info_and_group_statistics(run_kedro, project_co
     assert train.loc[[5, 6, 7, 8, 9]].sum() < train.loc[[0, 1, 2, 3, 4]].sum() / 3
 
 
-def test_full_pipeline_name_is_registered_and_runs(run_kedro, project_copy):
-    run_kedro(pipeline_names=["full"])
-    assert (project_copy / "data" / "05_model_input" / "digits" / "splits.npz").exists()
-
-
 def test_bad_parameter_fails_before_any_node_with_one_line(run_kedro, project_copy):
     with pytest.raises(Exception) as error:
         run_kedro(runtime_params={"experiments": {"digits": {"data": {"dataset": "mnist"}}}}, pipeline_names=["data_prep"])

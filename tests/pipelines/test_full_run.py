@@ -53,6 +53,10 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.chdir(previous)
 
 
+def test_full_pipeline_name_is_registered_and_runs(finished_run: Path) -> None:
+    assert (finished_run / "data" / "05_model_input" / "digits" / "splits.npz").exists()
+
+
 def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> None:
     for experiment in ("digits", "toy2d"):
         html = (finished_run / "data" / "08_reporting" / experiment / "report.html").read_text()
