@@ -18,6 +18,7 @@ from kedro.config import OmegaConfigLoader
 from pydantic import BaseModel
 
 from linearization_fairness.config import ExperimentConfig, validate_experiment
+from linearization_fairness.sweep import cells_of
 
 PACKAGE_NAME = "linearization_fairness"
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -32,6 +33,7 @@ class ExperimentConfigLoader(OmegaConfigLoader):
         super().__init__(*args, **kwargs)
         global _active_loader
         _active_loader = self
+        # Imported here: kedro.framework.project loads settings.py, which imports this module.
         from kedro.framework.project import pipelines
 
         pipelines.configure(f"{PACKAGE_NAME}.pipeline_registry")
@@ -42,8 +44,6 @@ class ExperimentConfigLoader(OmegaConfigLoader):
             return config
         # Checked on every read so that no entry point (run, viz, a notebook) sees bad
         # parameters; pydantic makes this cheap next to anything a node does.
-        from linearization_fairness.sweep import cells_of
-
         experiments = {}
         for name, raw in declared_experiments(config).items():
             experiment = validate_experiment(name, raw)

@@ -23,6 +23,6 @@ class ValidateBeforeRun:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         experiments = self._parameters.get("experiments", {})
         raw_data_dir = Path(self._parameters.get("raw_data_dir", "data/01_raw"))
-        for name in sorted({node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace}):
-            if any(node.name == f"{name}.prepare_data" for node in pipeline.nodes):
-                check_raw_data(validate_experiment(name, experiments[name]).data, raw_data_dir)
+        for node in pipeline.nodes:
+            if node.name.endswith(".prepare_data"):
+                check_raw_data(validate_experiment(node.namespace, experiments[node.namespace]).data, raw_data_dir)
