@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from linearization_fairness.config import validate_experiment
+from linearization_fairness.config import ConfigError, validate_run
 from linearization_fairness.pipeline_registry import STAGES
-from linearization_fairness.sweep import Cell, budget_label, cells_of
+from linearization_fairness.sweep import cells_of, experiments_of
 
 
-def _session_pipelines(project_copy, env):
+def _session(project_copy, env):
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
@@ -17,18 +17,19 @@ def _session_pipelines(project_copy, env):
     bootstrap_project(project_copy)
     with KedroSession.create(project_path=project_copy, env=env) as session:
         context = session.load_context()
-        return dict(pipelines), context.config_loader["parameters"]
+        return dict(pipelines), context
+
+
+def _cell_namespaces(pipeline) -> set[str]:
+    return {node.namespace for node in pipeline.nodes if (node.namespace or "").count(".") == 1}
 
 
 @pytest.mark.parametrize("env", ["base", "test", "paper"])
 def test_declared_cells_are_the_registered_namespaces(project_copy, env):
-    registered, parameters = _session_pipelines(project_copy, env)
-    declared = set()
-    for name, raw in parameters["experiments"].items():
-        declared |= {f"{name}.{cell.name}" for cell in cells_of(name, validate_experiment(name, raw))}
-        assert set(raw["cells"]) == {cell.split(".", 1)[1] for cell in declared if cell.startswith(f"{name}.")}
-    namespaces = {node.namespace for node in registered["full"].nodes if (node.namespace or "").count(".") == 1}
-    assert namespaces == declared
+    registered, context = _session(project_copy, env)
+    run = validate_run(context.config_loader["parameters"])
+    declared = {f"{experiment.name}.{cell.name}" for experiment in experiments_of(run) for cell in cells_of(experiment)}
+    assert _cell_namespaces(registered["full"]) == declared
     assert set(STAGES) | {"full", "__default__"} == set(registered)
 
 
@@ -36,52 +37,80 @@ def test_a_conf_edit_changes_the_registered_cells(project_copy):
     parameters = project_copy / "conf" / "local" / "parameters.yml"
     parameters.write_text(
         "experiments:\n  tiny:\n    data: {dataset: digits}\n    seeds: [3]\n"
-        "    linearize:\n      random: {budgets: [0.25, 100]}\n"
+        "    linearize:\n      random: {budgets: [0.25, 100]}\n      deepreduce: {budgets: [1t]}\n"
     )
-    registered, _ = _session_pipelines(project_copy, "local")
-    namespaces = {node.namespace for node in registered["full"].nodes if (node.namespace or "").count(".") == 1}
-    assert namespaces == {"tiny.base_s3", "tiny.finetune_only_s3", "tiny.random_p25_s3", "tiny.random_b100_s3"}
+    registered, _ = _session(project_copy, "local")
+    assert _cell_namespaces(registered["full"]) == {
+        "tiny.base_s3", "tiny.finetune_only_s3", "tiny.random_p25_s3", "tiny.random_b100_s3", "tiny.deepreduce_c1t_s3",
+    }  # fmt: skip
 
 
-def test_budget_labels_read_well_and_never_contain_dots():
-    assert budget_label(2000) == "b2000"
-    assert budget_label(0.025) == "p2_5"
-    assert Cell(experiment="x", method="snl", seed=1, budget=2000).name == "snl_b2000_s1"
-    assert Cell(experiment="x", method="deepreduce", seed=0, variant="14t").name == "deepreduce_c14t_s0"
+def test_every_node_is_bound_to_its_cell_and_reads_no_parameters(project_copy):
+    registered, _ = _session(project_copy, "test")
+    nodes = registered["full"].nodes
+    assert not [name for node in nodes for name in node.inputs if name.startswith("params:")]
+    snl = next(node for node in nodes if node.name == "digits.snl_b200_s1.linearize_snl")
+    cell = snl.func.keywords["cell"]
+    assert (cell.experiment.name, cell.method, cell.seed, cell.budget, cell.name) == ("digits", "snl", 1, 200, "snl_b200_s1")
+    assert cell.settings.train.epochs == 4  # conf/test's search length, resolved
+
+
+def _digits(**sections) -> dict:
+    return {"experiments": {"digits": {"data": {"dataset": "digits"}, **sections}}}
 
 
 @pytest.mark.parametrize(
-    ("linearize", "message"),
+    ("sections", "message"),
     [
-        ({"snl": {"budgets": [999999]}}, "above the model's"),
-        ({"deepreduce": {"variants": ["4"]}}, "stages"),
-        ({"random": {"budgets": [0]}}, "neither a ReLU count"),
-        ({"dropout": {}}, "unknown parameter"),
+        ({"linearize": {"snl": {"budgets": [999999]}}}, "experiments.digits.linearize.snl.budgets.0=999999: 999999 is above the model's"),
+        ({"linearize": {"deepreduce": {"budgets": ["4"]}}}, "experiments.digits.linearize.deepreduce.budgets.0='4': '4' culls stages [4]"),
+        ({"linearize": {"random": {"budgets": [0]}}}, "experiments.digits.linearize.random.budgets.0=0: 0 is neither a ReLU count"),
+        ({"linearize": {"random": {"budgets": [0.25, 896]}}}, "0.25 and 896 both keep 896"),
+        ({"linearize": {"dropout": {}}}, "experiments.digits.linearize.dropout: unknown parameter"),
+        ({"seeds": []}, "experiments.digits.seeds: List should have at least 1 item"),
+        ({"base_train": {"lr": 0.0}}, "experiments.digits.base_train.lr=0.0: Input should be greater than 0"),
+        ({"model": {"arch": "resnet18", "widths": [4]}}, "experiments.digits.model.widths: unknown parameter"),
+        ({"mitigate": {"update": "step"}}, "experiments.digits.mitigate.update='step': Input should be 'epoch' or 'batch'"),
     ],
 )
-def test_bad_sweep_fails_with_one_line(linearize, message):
-    from linearization_fairness.config import ConfigError
-
+def test_a_bad_parameter_fails_with_one_line_naming_its_place_once(sections, message):
     with pytest.raises(ConfigError) as error:
-        validate_experiment("digits", {"data": {"dataset": "digits"}, "linearize": linearize})
-    assert message in str(error.value) and "\n" not in str(error.value)
-
-
-def test_empty_seed_list_is_refused():
-    from linearization_fairness.config import ConfigError
-
-    with pytest.raises(ConfigError, match="seeds is empty"):
-        validate_experiment("digits", {"data": {"dataset": "digits"}, "seeds": []})
+        validate_run(_digits(**sections))
+    text = str(error.value)
+    assert message in text and "\n" not in text
+    place = message.split("=")[0].split(":")[0]
+    assert text.count(place.removeprefix("experiments.digits.")) == 1
 
 
 @pytest.mark.parametrize("env", ["base", "test", "paper"])
-def test_every_artifact_of_every_cell_is_persisted(project_copy, env):
-    from kedro.framework.project import pipelines
-    from kedro.framework.session import KedroSession
+def test_every_env_dumps_and_validates_back_to_the_same_config(project_copy, env):
+    _, context = _session(project_copy, env)
+    run = validate_run(context.config_loader["parameters"])
+    assert validate_run(run.model_dump()) == run
+    assert validate_run(run.model_dump(mode="json")) == run
 
-    _session_pipelines(project_copy, env)
-    with KedroSession.create(project_path=project_copy, env=env) as session:
-        catalog = session.load_context().catalog
-        datasets = [name for name in pipelines["full"].datasets() if not name.startswith("params:")]
-        kinds = {name: type(catalog.get(name)).__name__ for name in datasets}
-    assert "MemoryDataset" not in set(kinds.values()), [name for name, kind in kinds.items() if kind == "MemoryDataset"]
+
+def test_resolved_config_fills_every_stage_recipe():
+    run = validate_run(_digits(linearize={"snl": {"budgets": [100], "train": {"batch_size": 32}}}, finetune={"train": {"epochs": 3}}))
+    experiment = run.experiments["digits"]
+    # A partial `train:` block falls back to the stage's recipe, not to the base-training defaults.
+    assert (experiment.linearize.snl.train.optimizer, experiment.linearize.snl.train.lr) == ("adam", 1e-3)
+    assert experiment.linearize.snl.train.batch_size == 32
+    assert (experiment.finetune.train.lr, experiment.finetune.train.epochs) == (1e-3, 3)
+    assert experiment.mitigate.train.epochs == 100 and experiment.model.arch == "resnet"
+
+
+def test_one_validation_per_experiment_per_run(project_copy, monkeypatch):
+    """A whole `kedro run` (session, pipeline registry, hooks, every node) validates each
+    experiment once: its start-up check against the model runs once per experiment."""
+    import linearization_fairness.config as config
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    checked = []
+    original = config.check_against_model
+    monkeypatch.setattr(config, "check_against_model", lambda *args: checked.append(args) or original(*args))
+    bootstrap_project(project_copy)
+    with KedroSession.create(project_path=project_copy, env="test") as session:
+        session.run(pipeline_names=["data_prep"])
+    assert len(checked) == 2  # conf/test declares digits and toy2d

@@ -1,6 +1,6 @@
 """Kedro settings: the config loader that lets conf declare which pipelines exist, and the hooks."""
 
-from linearization_fairness.experiments import ExperimentConfigLoader
+from linearization_fairness.config_loader import ExperimentConfigLoader
 from linearization_fairness.hooks import ValidateBeforeRun
 
 HOOKS = (ValidateBeforeRun(),)

@@ -1,60 +1,79 @@
-"""The cells of an experiment's sweep: one per (method, budget or variant, seed), named for reading.
+"""The cells of an experiment's sweep: one per (method, budget, seed), named for reading.
 
-A cell is a Kedro namespace inside its experiment (e.g. `digits.snl_b2000_s1`). The cells are
-derived from the experiment's parameters alone, so `kedro run`, `kedro viz` and the tests see
-the same set; the config loader also publishes each cell's description as the parameter
-`experiments.<experiment>.cells.<cell>`, which is what the cell's nodes read.
+A cell is a Kedro namespace inside its experiment (e.g. `digits.snl_b2000_s1`) and the settings
+its nodes run with: the pipeline registry binds each cell into its nodes when it builds them, so
+a node reads its experiment's resolved config, its seed and its budget from the cell.
+The cells are derived from the resolved config alone, so `kedro run`, `kedro viz` and the tests
+see the same set.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from linearization_fairness.config import ExperimentConfig, RunConfig
+from linearization_fairness.linearization import METHODS, LinearizationMethod, declared
 
-from linearization_fairness.config import ExperimentConfig
+BASE = "base"
+CONTROL = "finetune_only"  # the all-ReLU model finetuned: separates the cost of finetuning from removing ReLUs
 
-METHODS = ("base", "finetune_only", "snl", "deepreduce", "random")
+
+@dataclass(frozen=True, eq=False)
+class Experiment:
+    name: str
+    config: ExperimentConfig
+    run: RunConfig  # the settings experiments share (data and checkpoint folders, PI cost)
 
 
-class Cell(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    experiment: str
-    method: Literal["base", "finetune_only", "snl", "deepreduce", "random"]
+@dataclass(frozen=True, eq=False)
+class Cell:
+    experiment: Experiment
+    method: str  # "base", "finetune_only" or a linearization method's name
     seed: int
-    budget: int | float | None = None  # snl, random: a ReLU count, or a fraction of the model's ReLUs
-    variant: str | None = None  # deepreduce: culled stages, "t" when thinned (e.g. "14t")
+    budget: Any = None  # linearization methods: the budget as declared
+
+    @property
+    def config(self) -> ExperimentConfig:
+        return self.experiment.config
+
+    @property
+    def linearization(self) -> LinearizationMethod | None:
+        return METHODS.get(self.method)
+
+    @property
+    def settings(self) -> Any:
+        """The method's block under `linearize:`."""
+        return getattr(self.config.linearize, self.method)
 
     @property
     def name(self) -> str:
-        if self.method in ("base", "finetune_only"):
+        if self.linearization is None:
             return f"{self.method}_s{self.seed}"
-        if self.method == "deepreduce":
-            return f"deepreduce_c{self.variant}_s{self.seed}"
-        return f"{self.method}_{budget_label(self.budget)}_s{self.seed}"
+        return f"{self.method}_{self.linearization.cell_label(self.budget)}_s{self.seed}"
+
+    @property
+    def budget_label(self) -> str:
+        """The budget as the results tables key it: "250", "p5", "14t"; "all" for all-ReLU models."""
+        return "all" if self.linearization is None else self.linearization.budget_label(self.budget)
+
+    def checkpoint(self, stage: str) -> Path:
+        """Where an interrupted training of this cell and stage resumes from (deleted when it finishes)."""
+        return Path(self.experiment.run.checkpoint_dir) / self.experiment.name / self.name / f"{stage}.ckpt"
 
 
-def budget_label(budget: int | float | None) -> str:
-    """`b2000` for a count of 2000 ReLUs, `p2_5` for 2.5% of them (dots would split namespaces)."""
-    if isinstance(budget, int):
-        return f"b{budget}"
-    percent = f"{100 * float(budget):g}"
-    return "p" + percent.replace(".", "_")
-
-
-def cells_of(experiment: str, config: ExperimentConfig) -> list[Cell]:
-    """Every cell the experiment's parameters declare: base models first, then seed by seed the
-    finetune-only control and each method's budgets (or DeepReDuce variants)."""
-    cells = [Cell(experiment=experiment, method="base", seed=seed) for seed in config.seeds]
-    linearize = config.linearize
-    for seed in config.seeds:
-        # Finetuning alone moves group accuracies too: this control separates its cost from
-        # the cost of removing ReLUs.
-        cells.append(Cell(experiment=experiment, method="finetune_only", seed=seed))
-        for method in ("snl", "random"):
-            for budget in getattr(linearize, method).budgets if getattr(linearize, method) else []:
-                cells.append(Cell(experiment=experiment, method=method, seed=seed, budget=budget))
-        for variant in linearize.deepreduce.variants if linearize.deepreduce else []:
-            cells.append(Cell(experiment=experiment, method="deepreduce", seed=seed, variant=variant))
+def cells_of(experiment: Experiment) -> list[Cell]:
+    """Every cell the experiment declares: base models first, then seed by seed the finetune-only
+    control and each method's budgets, in registry order."""
+    seeds = experiment.config.seeds
+    cells = [Cell(experiment, BASE, seed) for seed in seeds]
+    for seed in seeds:
+        cells.append(Cell(experiment, CONTROL, seed))
+        for method, settings in declared(experiment.config.linearize):
+            cells += [Cell(experiment, method.name, seed, budget) for budget in settings.budgets]
     return cells
+
+
+def experiments_of(run: RunConfig) -> list[Experiment]:
+    return [Experiment(name, config, run) for name, config in run.experiments.items()]

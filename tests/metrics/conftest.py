@@ -4,6 +4,8 @@ import pytest
 import torch
 from torch import nn
 
+from tests.factories import tiny_split
+
 
 class MaskedReLU(nn.Module):
     """SNL-style mixing of ReLU and identity through a trainable mask called `alpha`."""
@@ -43,8 +45,5 @@ def convnet() -> nn.Sequential:
 @pytest.fixture
 def image_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """12 one-channel 4x4 images, 3 classes; group 2 is absent from the second batch of 5."""
-    generator = torch.Generator().manual_seed(1)
-    x = torch.randn(12, 1, 4, 4, generator=generator)
-    y = torch.randint(0, 3, (12,), generator=generator)
-    group = torch.tensor([0, 1, 2, 0, 1, 0, 1, 0, 1, 0, 2, 2])
-    return x, y, group
+    x, y, _ = tiny_split(12, seed=1, shape=(1, 4, 4))
+    return x, y, torch.tensor([0, 1, 2, 0, 1, 0, 1, 0, 1, 0, 2, 2])

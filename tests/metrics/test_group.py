@@ -6,13 +6,11 @@ import pytest
 from linearization_fairness.metrics.group import (
     GROUP_TABLE_COLUMNS,
     accuracy_parity_gap,
-    fairness_summary,
     group_accuracy_table,
     overall_accuracy,
-    overall_relative_accuracy_drop,
-    relative_accuracy_drop,
     worst_group_accuracy,
 )
+from linearization_fairness.metrics.table import with_relative_drop
 
 NAMES = ["cat", "dog", "frog"]
 
@@ -57,41 +55,24 @@ def base_table() -> pd.DataFrame:
 
 
 def test_relative_drop_by_hand() -> None:
-    table = group_accuracy_table(hand_made_predictions(), NAMES)
-    drops = relative_accuracy_drop(table, base_table()).set_index("group_id")
+    model = group_accuracy_table(hand_made_predictions(), NAMES).assign(variant="finetune", seed=0)
+    base = base_table().assign(variant="base", seed=0)
+    other_base = base_table().assign(variant="base", seed=1, accuracy=0.5)  # another seed's: never compared to
+    rows = pd.concat([model, base, other_base], ignore_index=True).assign(experiment="toy")
+    drops = with_relative_drop(rows)
 
-    assert drops.loc[0, "base_accuracy"] == 0.8
-    assert drops.loc[0, "relative_drop"] == pytest.approx((0.8 - 2 / 3) / 0.8)
-    assert drops.loc[2, "relative_drop"] == 0.0
-    assert math.isnan(drops.loc[1, "relative_drop"]), "a base accuracy of 0 leaves the drop undefined"
-    base_overall = (2 * 1.0 + 3 * 0.8) / 6
-    assert overall_relative_accuracy_drop(table, base_table()) == pytest.approx((base_overall - 4 / 6) / base_overall)
-
-
-def test_fairness_summary_by_hand() -> None:
-    table = group_accuracy_table(hand_made_predictions(), NAMES)
-    summary = fairness_summary(table, base_table())
-    base_overall = (2 * 1.0 + 3 * 0.8) / 6
-    assert summary == pytest.approx(
-        {
-            "overall_accuracy": 4 / 6,
-            "worst_group_accuracy": 0.0,
-            "accuracy_parity_gap": 1.0,
-            "overall_relative_drop": (base_overall - 4 / 6) / base_overall,
-            "max_group_relative_drop": (0.8 - 2 / 3) / 0.8,
-        }
-    )
+    finetuned = drops[drops["variant"] == "finetune"].set_index("group_id")["relative_drop"]
+    assert finetuned[0] == pytest.approx((0.8 - 2 / 3) / 0.8)
+    assert finetuned[2] == 0.0
+    assert math.isnan(finetuned[1]), "a base accuracy of 0 leaves the drop undefined"
+    base_drops = drops[(drops["variant"] == "base") & (drops["seed"] == 0)].set_index("group_id")["relative_drop"]
+    assert base_drops[0] == base_drops[2] == 0.0 and math.isnan(base_drops[1])
+    assert len(drops) == len(rows)
 
 
 def test_unnamed_group_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"group ids \[2\] have no name"):
         group_accuracy_table(hand_made_predictions(), ["cat", "dog"])
-
-
-def test_tables_with_different_groups_are_rejected() -> None:
-    table = group_accuracy_table(hand_made_predictions(), NAMES)
-    with pytest.raises(ValueError, match="different groups"):
-        relative_accuracy_drop(table, base_table().iloc[:2])
 
 
 def test_missing_prediction_columns_are_rejected() -> None:

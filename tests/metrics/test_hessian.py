@@ -8,7 +8,8 @@ from torch.func import functional_call
 
 from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
 from linearization_fairness.metrics.weights import functional_state
-from linearization_fairness.models import ModelConfig, build_model, freeze_masks, relu_sites
+from linearization_fairness.models import freeze_masks, relu_sites
+from tests.factories import tiny_resnet, tiny_split
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +22,7 @@ def single_thread() -> Iterator[None]:
     torch.set_num_threads(previous)
 
 
-def tiny_mlp() -> nn.Sequential:
+def tanh_mlp() -> nn.Sequential:
     """31 weights in float64, so the exact Hessian is a 31x31 matrix."""
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3)).double()
@@ -46,7 +47,7 @@ def exact_dominant_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor
 
 
 def test_matches_exact_hessian_max_over_batches() -> None:
-    model = tiny_mlp()
+    model = tanh_mlp()
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(10, 3, generator=generator, dtype=torch.float64)
     y = torch.randint(0, 3, (10,), generator=generator)
@@ -66,7 +67,7 @@ def test_matches_exact_hessian_max_over_batches() -> None:
 
 
 def test_same_seed_gives_same_values() -> None:
-    model = tiny_mlp()
+    model = tanh_mlp()
     x = torch.randn(6, 3, dtype=torch.float64)
     y = torch.tensor([0, 1, 2, 0, 1, 2])
     group = torch.tensor([0, 0, 0, 1, 1, 1])
@@ -80,7 +81,7 @@ def test_bad_power_iteration_settings_are_rejected(iters: int, tol: float, messa
     x = torch.randn(4, 3, dtype=torch.float64)
     y = torch.zeros(4, dtype=torch.int64)
     with pytest.raises(ValueError, match=message):
-        group_hessian_top_eigenvalue(tiny_mlp(), x, y, y, batch_size=2, iters=iters, tol=tol)
+        group_hessian_top_eigenvalue(tanh_mlp(), x, y, y, batch_size=2, iters=iters, tol=tol)
 
 
 def reference_top_eigenvalue(
@@ -131,8 +132,7 @@ def reference_group_eigenvalues(
 
 
 def tiny_resnet_with_frozen_masks() -> nn.Module:
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(arch="resnet", widths=[4, 8], blocks=[1, 1]), (1, 8, 8), 10).double()
+    model = tiny_resnet(num_classes=10).double()
     freeze_masks(model, {name: torch.rand(site.shape) > 0.5 for name, site in relu_sites(model)})
     return model
 
@@ -140,10 +140,8 @@ def tiny_resnet_with_frozen_masks() -> nn.Module:
 @pytest.mark.parametrize(("iters", "tol"), [(3, 1e-12), (30, 1e-2)])
 def test_resnet_with_frozen_masks_matches_per_group_loop(iters: int, tol: float) -> None:
     model = tiny_resnet_with_frozen_masks()
-    generator = torch.Generator().manual_seed(4)
-    x = torch.randn(36, 1, 8, 8, generator=generator, dtype=torch.float64)
-    y = torch.randint(0, 10, (36,), generator=generator)
-    group = y.clone()  # 10 groups of uneven sizes, as with class groups
+    x, y, group = tiny_split(36, seed=4, num_classes=10)  # 10 groups of uneven sizes, as with class groups
+    x = x.double()
 
     expected, steps_used = reference_group_eigenvalues(model, x, y, group, batch_size=18, iters=iters, tol=tol)
     measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=18, iters=iters, tol=tol, seed=0)

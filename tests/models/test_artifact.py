@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from linearization_fairness.models import (
+    MLPConfig,
     ModelArtifact,
-    ModelConfig,
-    build_model,
     freeze_masks,
     load_artifact,
     relu_count,
@@ -15,15 +14,15 @@ from linearization_fairness.models import (
     set_mask_mode,
 )
 from linearization_fairness.models import artifact as artifact_module
-from linearization_fairness.datasets import ModelArtifactDataset
+from linearization_fairness.io import ModelArtifactDataset
 
-CONFIG = ModelConfig(arch="resnet", widths=[4, 8], blocks=[1, 1])
-IN_SHAPE = (1, 8, 8)
+from tests.factories import IMAGE_SHAPE as IN_SHAPE
+from tests.factories import TINY_RESNET as CONFIG
+from tests.factories import tiny_mlp, tiny_resnet
 
 
 def _masked_model() -> torch.nn.Module:
-    torch.manual_seed(0)
-    model = build_model(CONFIG, IN_SHAPE, 3)
+    model = tiny_resnet()
     freeze_masks(model, {name: torch.rand(site.shape) > 0.6 for name, site in relu_sites(model)})
     # A trainable site mixed in checks that every mode survives the trip.
     sites = dict(relu_sites(model))
@@ -54,8 +53,20 @@ def test_round_trip_restores_outputs_masks_modes_and_metadata(tmp_path: Path) ->
     assert all(not t.is_meta for t in [*rebuilt.parameters(), *rebuilt.buffers()])
 
 
+def test_a_derived_artifact_describes_the_same_network_with_its_own_weights_and_counts() -> None:
+    base = tiny_resnet()
+    artifact = ModelArtifact.from_model(base, CONFIG, IN_SHAPE, 3, metadata={"seed": 0})
+    linearized = _masked_model()
+    derived = artifact.derived(linearized, {"seed": 0, "method": "snl"})
+    assert (derived.model_config, derived.in_shape, derived.num_classes) == (artifact.model_config, IN_SHAPE, 3)
+    assert derived.metadata == {"seed": 0, "method": "snl", "relu_count": relu_count(linearized), "total_relu_sites": 768}
+    x = torch.randn(5, *IN_SHAPE)
+    assert torch.equal(derived.build()(x), linearized(x))
+    assert artifact.metadata["relu_count"] == 768  # the base artifact is left as it was
+
+
 def test_models_built_from_one_artifact_do_not_share_weights() -> None:
-    artifact = ModelArtifact.from_model(build_model(CONFIG, IN_SHAPE, 3), CONFIG, IN_SHAPE, 3)
+    artifact = ModelArtifact.from_model(tiny_resnet(), CONFIG, IN_SHAPE, 3)
     teacher, student = artifact.build(), artifact.build()
     assert teacher.fc.weight.data_ptr() != artifact.state_dict["fc.weight"].data_ptr()
     with torch.no_grad():
@@ -65,7 +76,7 @@ def test_models_built_from_one_artifact_do_not_share_weights() -> None:
 
 
 def test_artifact_is_a_snapshot_that_later_training_leaves_alone() -> None:
-    model = build_model(CONFIG, IN_SHAPE, 3)
+    model = tiny_resnet()
     artifact = ModelArtifact.from_model(model, CONFIG, IN_SHAPE, 3)
     with torch.no_grad():
         model.fc.weight.add_(1.0)
@@ -75,7 +86,7 @@ def test_artifact_is_a_snapshot_that_later_training_leaves_alone() -> None:
 def test_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model = build_model(CONFIG, IN_SHAPE, 3)
+    model = tiny_resnet()
     target = tmp_path / "model.pt"
     save_artifact(target, ModelArtifact.from_model(model, CONFIG, IN_SHAPE, 3))
     before = target.read_bytes()
@@ -94,7 +105,7 @@ def test_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
 
 
 def test_metadata_must_be_json_like(tmp_path: Path) -> None:
-    model = build_model(CONFIG, IN_SHAPE, 3)
+    model = tiny_resnet()
     artifact = ModelArtifact.from_model(model, CONFIG, IN_SHAPE, 3, metadata={"loss": torch.tensor(1.0)})
     with pytest.raises(ValueError, match="metadata must be JSON-like"):
         save_artifact(tmp_path / "model.pt", artifact)
@@ -107,11 +118,11 @@ def test_loading_something_else_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_kedro_dataset_saves_and_loads(tmp_path: Path) -> None:
-    model = build_model(ModelConfig(arch="mlp", hidden_sizes=[4]), (2,), 2)
+    model = tiny_mlp([4], num_classes=2)
     set_mask_mode(model, "frozen")
     dataset = ModelArtifactDataset(filepath=str(tmp_path / "models" / "base.pt"))
     assert not dataset.exists()
-    dataset.save(ModelArtifact.from_model(model, ModelConfig(arch="mlp", hidden_sizes=[4]), (2,), 2))
+    dataset.save(ModelArtifact.from_model(model, MLPConfig(arch="mlp", hidden_sizes=[4]), (2,), 2))
     assert dataset.exists()
     x = torch.randn(3, 2)
     assert torch.equal(dataset.load().build()(x), model.eval()(x))

@@ -2,14 +2,13 @@ import pytest
 import torch
 
 from linearization_fairness.models import (
-    ModelConfig,
+    ResNetConfig,
+    StandardResNetConfig,
     build_model,
     parse_site_name,
-    position_in_block,
     relu_sites,
     resnet18,
     resnet34,
-    stage_of_site,
     total_relu_sites,
 )
 
@@ -17,7 +16,8 @@ from linearization_fairness.models import (
 def _sizes_by_stage(model: torch.nn.Module) -> dict[int, int]:
     sizes: dict[int, int] = {}
     for name, site in relu_sites(model):
-        sizes[stage_of_site(name)] = sizes.get(stage_of_site(name), 0) + site.numel()
+        stage = parse_site_name(name).stage
+        sizes[stage] = sizes.get(stage, 0) + site.numel()
     return sizes
 
 
@@ -57,15 +57,15 @@ def test_resnet18_forward_shape_and_site_names() -> None:
 
 
 def test_site_name_parsing() -> None:
-    assert stage_of_site("layer3.1.relu2") == 3
-    assert position_in_block("layer3.1.relu2") == 2
+    assert parse_site_name("layer3.1.relu2").stage == 3
+    assert parse_site_name("layer3.1.relu2").position == 2
     assert parse_site_name("layer1.0.relu1").block == 0
     with pytest.raises(ValueError, match="not a ResNet site"):
-        stage_of_site("relu1")
+        parse_site_name("relu1")
 
 
 def test_small_configurable_resnet_on_digits() -> None:
-    model = build_model(ModelConfig(arch="resnet"), (1, 8, 8), 10)
+    model = build_model(ResNetConfig(), (1, 8, 8), 10)
     assert model(torch.randn(3, 1, 8, 8)).shape == (3, 10)
     # 16x8x8, 32x4x4, 64x2x2, two sites per stage.
     assert total_relu_sites(model) == 2 * (1024 + 512 + 256)
@@ -73,7 +73,7 @@ def test_small_configurable_resnet_on_digits() -> None:
 
 
 def test_width_multiplier_and_odd_image_size() -> None:
-    model = build_model(ModelConfig(arch="resnet18", width_multiplier=0.25), (3, 9, 9), 4)
+    model = build_model(StandardResNetConfig(arch="resnet18", width_multiplier=0.25), (3, 9, 9), 4)
     assert model.fc.in_features == 128
     assert model(torch.randn(2, 3, 9, 9)).shape == (2, 4)
     # 9 -> 9, 5, 3, 2 pixels per side through the four stages.

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from linearization_fairness.datasets import ModelArtifactDataset
+from linearization_fairness.io import ModelArtifactDataset
 from linearization_fairness.models import relu_count, total_relu_sites
 
 

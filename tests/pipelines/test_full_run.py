@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from linearization_fairness.datasets import ModelArtifactDataset
+from linearization_fairness.io import ModelArtifactDataset
 from linearization_fairness.models import relu_count
 from linearization_fairness.reporting import SECTION_IDS
 
@@ -65,16 +66,29 @@ def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> N
         assert "data:image/png;base64," in html
 
 
-def test_the_run_table_stacks_every_experiment_and_figures_are_drawn(finished_run: Path) -> None:
-    run_table = pd.read_parquet(finished_run / "data" / "08_reporting" / "group_metrics.parquet")
-    assert set(run_table["experiment"]) == {"digits", "toy2d"}
-    figures = finished_run / "data" / "08_reporting" / "digits" / "figures"
-    assert {"kept_by_layer.png", "accuracy_vs_budget.png", "mitigation_effect.png"} <= {p.name for p in figures.iterdir()}
-    assert (finished_run / "data" / "08_reporting" / "toy2d" / "figures" / "decision_boundaries.png").exists()
+def test_the_run_tables_stack_every_experiment(finished_run: Path) -> None:
+    for level in ("model", "group"):
+        run_table = pd.read_parquet(finished_run / "data" / "08_reporting" / f"{level}_metrics.parquet")
+        assert set(run_table["experiment"]) == {"digits", "toy2d"}
+
+
+def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Path) -> None:
+    from linearization_fairness.pipelines.report.figures import FIGURES
+
+    for experiment, special in (("digits", {"kept_by_layer", "multipliers"}), ("toy2d", {"decision_boundaries", "multipliers"})):
+        folder = finished_run / "data" / "08_reporting" / experiment
+        drawn = {path.stem for path in (folder / "figures").iterdir()}
+        results = {name for name, spec in FIGURES.items() if spec.source == "results"}
+        assert drawn >= results | special and drawn <= set(FIGURES)
+        html = (folder / "report.html").read_text()
+        for name in drawn:
+            assert html.count(f'id="figure-{name}"') == 1
+            assert escape(FIGURES[name].caption) in html
 
 
 def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> None:
-    table = pd.read_parquet(finished_run / "data" / "08_reporting" / "digits" / "group_metrics.parquet")
+    reporting = finished_run / "data" / "08_reporting" / "digits"
+    table = pd.read_parquet(reporting / "group_metrics.parquet")
     models = table.groupby(["cell", "variant"]).size()
     expected_cells = {f"{cell}_s{seed}" for seed in (0, 1) for cell in ("snl_b200", "random_b200", "deepreduce_c1")}
     assert {cell for cell, variant in models.index if variant == "mitigate"} == expected_cells
@@ -82,8 +96,16 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
     base_drop = table.loc[table["variant"] == "base", "relative_drop"]
     assert ((base_drop == 0) | base_drop.isna()).all()  # NaN where the tiny base model gets a group all wrong
     linearized = table[table["method"].isin(["snl", "random"])]
-    assert (linearized["relu_count"] == 200).all()
+    assert (linearized["relus_kept"] == 200).all() and set(linearized["budget"]) == {"200"}
     assert table["hessian_top_eig"].notna().all() and table["per_sample_grad_norm"].notna().all()
+    model_table = pd.read_parquet(reporting / "model_metrics.parquet")
+    assert len(model_table) == len(models) and not model_table.duplicated(["cell", "variant"]).any()
+    # Every declared budget, DeepReDuce's included, keeps its own rows in the seed aggregates.
+    aggregated = pd.read_csv(reporting / "aggregated_model_metrics.csv", dtype={"budget": str})
+    assert set(zip(aggregated["method"], aggregated["budget"])) == {
+        ("base", "all"), ("finetune_only", "all"), ("snl", "200"), ("random", "200"), ("deepreduce", "1"),
+    }  # fmt: skip
+    assert set(aggregated["n_seeds"]) == {2}
 
 
 def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run: Path) -> None:
@@ -91,7 +113,7 @@ def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run:
     ranking = pd.read_csv(cell / "criticality.csv")
     assert sorted(ranking["criticality_rank"]) == [1, 2] and list(ranking["relu_count"]) == [512, 256]
     proposals = pd.read_csv(cell / "culling_proposals.csv")
-    assert list(proposals["budget"]) == [200]  # the sweep's SNL and random budget
+    assert list(proposals["budget"]) == [200]  # the ReLUs the sweep's SNL and random budget keep
     assert (proposals["relus_kept"].dropna() <= 200).all()
 
 

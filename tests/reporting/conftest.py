@@ -1,8 +1,12 @@
-"""A synthetic `group_metrics` table with a planted answer: group 2 ('frog') is the minority and pays.
+"""Synthetic results tables with a planted answer: group 2 ('frog') is the minority and pays.
 
-Relative drops per group and budget are fixed below; the minority's drop grows as the budget
-shrinks, the majority barely moves, and the mitigation halves the minority's drop. Each seed adds
-a small, known offset to every accuracy.
+The tables are built per seed at both levels, `model_metrics` (ModelMetrics) and `group_metrics`
+(GroupMetrics), validated against their schemas, then aggregated over seeds as the report stage
+does. Each linearization method declares its budgets its own way: snl as ReLU counts, deepreduce
+as DeepReDuce stage names ("2t", "14t"), random as shares of the ReLUs ("p40", "p5"). Relative
+drops per group are fixed per budget level: the minority's drop grows as the budget shrinks, the
+majority barely moves, and the mitigation halves the minority's drop. Each seed adds a small,
+known offset to every accuracy.
 """
 
 from __future__ import annotations
@@ -13,91 +17,152 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from linearization_fairness.reporting.aggregate import aggregate_over_seeds
+from linearization_fairness.results import (
+    GROUP_KEYS,
+    GROUP_METRICS,
+    MODEL_KEYS,
+    MODEL_METRICS,
+    GroupMetrics,
+    ModelMetrics,
+    aggregated_schema,
+    is_minority,
+)
+
 TOTAL_RELUS = 10_000
 GROUP_NAMES = ("cat", "dog", "frog")
 TRAIN_SHARES = (0.45, 0.45, 0.10)
 TEST_SIZES = (40, 40, 20)
 BASE_ACCURACY = (0.95, 0.90, 0.80)
 SEED_OFFSET = {0: 0.0, 1: 0.01, 2: -0.01}
-PLANTED_DROPS = {  # budget -> relative drop per group, plain KD finetuning
-    4000: (0.01, 0.02, 0.10),
-    1000: (0.02, 0.03, 0.40),
+BUDGETS = {  # method -> level -> (budget as declared, ReLUs it keeps)
+    "snl": {"high": ("4000", 4000), "low": ("1000", 1000)},
+    "deepreduce": {"high": ("2t", 3072), "low": ("14t", 768)},
+    "random": {"high": ("p40", 4000), "low": ("p5", 500)},
+}
+PLANTED_DROPS = {  # level -> relative drop per group, plain KD finetuning
+    "high": (0.01, 0.02, 0.10),
+    "low": (0.02, 0.03, 0.40),
 }
 CONTROL_DROPS = (0.00, 0.01, 0.05)
 
 
-def _model_rows(
-    method: str, budget: int, variant: str, seed: int, drops: Sequence[float], relu_count: int
-) -> list[dict]:
-    offset = SEED_OFFSET[seed]
-    base = np.array(BASE_ACCURACY) + offset
-    accuracy = base * (1 - np.array(drops))
+def _model(
+    method: str, budget: str, relus_kept: int, variant: str, seed: int, drops: Sequence[float]
+) -> tuple[dict, list[dict]]:
+    """The model row and the group rows of one evaluated model."""
+    keys = {
+        "experiment": "toy",
+        "method": method,
+        "budget": budget,
+        "relus_kept": relus_kept,
+        "variant": variant,
+        "seed": seed,
+        "cell": f"{method}_{budget}_s{seed}",
+    }
+    drops = np.array(drops, dtype=float)
+    accuracy = (np.array(BASE_ACCURACY) + SEED_OFFSET[seed]) * (1 - drops)
     sizes = np.array(TEST_SIZES)
-    overall = float((accuracy * sizes).sum() / sizes.sum())
-    distance = 0.0 if method == "base" else 5.0 * TOTAL_RELUS / budget + offset
-    rows = []
-    for group_id, name in enumerate(GROUP_NAMES):
-        rows.append(
-            {
-                "experiment": "toy",
-                "dataset": "digits",
-                "arch": "resnet_tiny",
-                "method": method,
-                "cell": f"{method}_b{budget}_s{seed}",
-                "budget": budget,
-                "relu_count": relu_count,
-                "total_relus": TOTAL_RELUS,
-                "seed": seed,
-                "variant": variant,
-                "group_id": group_id,
-                "group_name": name,
-                "train_share": TRAIN_SHARES[group_id],
-                "is_minority": TRAIN_SHARES[group_id] < 1 / len(GROUP_NAMES),
-                "n": TEST_SIZES[group_id],
-                "accuracy": float(accuracy[group_id]),
-                "loss": 0.1 + float(drops[group_id]),
-                "relative_drop": float(drops[group_id]),
-                "grad_norm": 0.5 + 5 * float(drops[group_id]),
-                "per_sample_grad_norm": 1.0 + 5 * float(drops[group_id]),
-                "prob_margin": 0.9 - float(drops[group_id]),
-                "logit_margin": 5.0 - 3 * float(drops[group_id]),
-                "hessian_top_eig": 2.0 + 10 * float(drops[group_id]),
-                "overall_accuracy": overall,
-                "worst_group_accuracy": float(accuracy.min()),
-                "parity_gap": float(accuracy.max() - accuracy.min()),
-                "param_distance": distance,
-            }
-        )
-    return rows
+    model = {
+        **keys,
+        "dataset": "digits",
+        "arch": "resnet_tiny",
+        "total_relus": TOTAL_RELUS,
+        "overall_accuracy": float((accuracy * sizes).sum() / sizes.sum()),
+        "worst_group_accuracy": float(accuracy.min()),
+        "parity_gap": float(accuracy.max() - accuracy.min()),
+        "param_distance": 0.0 if method == "base" else 5.0 * TOTAL_RELUS / relus_kept + SEED_OFFSET[seed],
+    }
+    minority = is_minority(pd.Series(TRAIN_SHARES), len(GROUP_NAMES))
+    groups = [
+        {
+            **keys,
+            "group_id": group_id,
+            "group_name": name,
+            "train_share": TRAIN_SHARES[group_id],
+            "is_minority": bool(minority[group_id]),
+            "n": TEST_SIZES[group_id],
+            "accuracy": float(accuracy[group_id]),
+            "loss": 0.1 + drops[group_id],
+            "relative_drop": drops[group_id],
+            "grad_norm": 0.5 + 5 * drops[group_id],
+            "per_sample_grad_norm": 1.0 + 5 * drops[group_id],
+            "prob_margin": 0.9 - drops[group_id],
+            "logit_margin": 5.0 - 3 * drops[group_id],
+            "hessian_top_eig": 2.0 + 10 * drops[group_id],
+        }
+        for group_id, name in enumerate(GROUP_NAMES)
+    ]
+    return model, groups
 
 
-def build_group_metrics(
+def build_tables(
     seeds: Sequence[int] = (0, 1),
-    methods: Sequence[str] = ("snl", "deepreduce"),
-    budgets: Sequence[int] = (4000, 1000),
+    methods: Sequence[str] = ("snl", "deepreduce", "random"),
+    levels: Sequence[str] = ("high", "low"),
     variants: Sequence[str] = ("finetune", "mitigate"),
     with_references: bool = True,
-) -> pd.DataFrame:
-    rows = []
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-seed (group_metrics, model_metrics), each checked against its schema."""
+    specs = []  # (method, budget, relus_kept, variant, seed, drops)
     for seed in seeds:
         if with_references:
-            rows += _model_rows("base", TOTAL_RELUS, "base", seed, (0.0, 0.0, 0.0), TOTAL_RELUS)
-            rows += _model_rows("finetune_only", TOTAL_RELUS, "finetune", seed, CONTROL_DROPS, TOTAL_RELUS)
+            specs.append(("base", "all", TOTAL_RELUS, "base", seed, (0.0, 0.0, 0.0)))
+            specs.append(("finetune_only", "all", TOTAL_RELUS, "finetune", seed, CONTROL_DROPS))
         for method in methods:
-            for budget in budgets:
+            for level in levels:
+                budget, relus_kept = BUDGETS[method][level]
                 for variant in variants:
-                    drops = np.array(PLANTED_DROPS[budget])
+                    drops = np.array(PLANTED_DROPS[level])
                     if variant == "mitigate":
                         drops = drops * np.array([1.0, 1.0, 0.5])
-                    rows += _model_rows(method, budget, variant, seed, drops, budget)
-    return pd.DataFrame(rows)
+                    specs.append((method, budget, relus_kept, variant, seed, drops))
+    models, groups = [], []
+    for spec in specs:
+        model, model_groups = _model(*spec)
+        models.append(model)
+        groups += model_groups
+    return GroupMetrics.validate(pd.DataFrame(groups)), ModelMetrics.validate(pd.DataFrame(models))
+
+
+def aggregate_tables(groups: pd.DataFrame, models: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The seed aggregates (groups, models), as the report stage makes them, checked against their schemas."""
+    aggregated_groups = aggregate_over_seeds(groups, GROUP_KEYS, GROUP_METRICS)
+    aggregated_models = aggregate_over_seeds(models, MODEL_KEYS, MODEL_METRICS)
+    aggregated_schema(GroupMetrics, GROUP_METRICS).validate(aggregated_groups)
+    aggregated_schema(ModelMetrics, MODEL_METRICS).validate(aggregated_models)
+    return aggregated_groups, aggregated_models
+
+
+def build_aggregated(**shape) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return aggregate_tables(*build_tables(**shape))
 
 
 @pytest.fixture
-def make_group_metrics() -> Callable[..., pd.DataFrame]:
-    return build_group_metrics
+def make_tables() -> Callable[..., tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per-seed (groups, models) of a chosen shape, to alter before aggregating."""
+    return build_tables
 
 
 @pytest.fixture
-def group_metrics() -> pd.DataFrame:
-    return build_group_metrics()
+def make_aggregated() -> Callable[..., tuple[pd.DataFrame, pd.DataFrame]]:
+    """Aggregated (groups, models) of a chosen shape."""
+    return build_aggregated
+
+
+@pytest.fixture
+def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-seed (groups, models) of the full sweep: base, control, three methods x two budgets x two variants."""
+    return build_tables()
+
+
+@pytest.fixture
+def aggregated(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Aggregated (groups, models) of the full sweep."""
+    return aggregate_tables(*tables)
+
+
+@pytest.fixture
+def aggregate() -> Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per-seed (groups, models) -> aggregated (groups, models), schemas checked."""
+    return aggregate_tables

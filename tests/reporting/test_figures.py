@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from linearization_fairness.reporting.aggregate import aggregate_over_seeds
+from linearization_fairness.reporting.cost import PICostConfig
 from linearization_fairness.reporting.figures import (
     FIGURE_CAPTIONS,
     fig_accuracy_vs_budget,
@@ -17,10 +17,27 @@ from linearization_fairness.reporting.figures import (
     fig_hessian_by_group,
     fig_margin_vs_accuracy,
     fig_mitigation_effect,
+    fig_param_distance_vs_budget,
     fig_relative_drop_vs_budget,
     fig_worst_group_vs_cost,
-    report_figures,
 )
+
+# Every figure drawn from the two aggregated tables, as a figure registry calls them.
+TABLE_FIGURES = {
+    "group_accuracy_drop_lowest_budget": fig_group_accuracy_drop_lowest_budget,
+    "accuracy_vs_budget": fig_accuracy_vs_budget,
+    "relative_drop_vs_budget": fig_relative_drop_vs_budget,
+    "param_distance_vs_budget": fig_param_distance_vs_budget,
+    "gradnorm_vs_accuracy": fig_gradnorm_vs_accuracy,
+    "margin_vs_accuracy": fig_margin_vs_accuracy,
+    "hessian_by_group": fig_hessian_by_group,
+    "mitigation_effect": fig_mitigation_effect,
+    "worst_group_vs_cost": fig_worst_group_vs_cost,
+}
+
+
+def all_figures(groups: pd.DataFrame, models: pd.DataFrame) -> dict[str, Figure]:
+    return {name: draw(groups, models) for name, draw in TABLE_FIGURES.items()}
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -37,8 +54,8 @@ def is_no_data(figure: Figure) -> bool:
     return "no data for" in texts(figure)
 
 
-def test_every_figure_renders_from_a_full_table(group_metrics) -> None:
-    figures = report_figures(aggregate_over_seeds(group_metrics))
+def test_every_figure_renders_from_full_tables(aggregated) -> None:
+    figures = all_figures(*aggregated)
 
     assert set(figures) <= set(FIGURE_CAPTIONS)
     for name, figure in figures.items():
@@ -49,66 +66,102 @@ def test_every_figure_renders_from_a_full_table(group_metrics) -> None:
 @pytest.mark.parametrize(
     "shape",
     [
-        {"seeds": (0,), "methods": ("snl",), "budgets": (1000,)},
+        {"seeds": (0,), "methods": ("snl",), "levels": ("low",)},
         {"variants": ("finetune",), "with_references": False},
     ],
     ids=["one-seed-one-method-one-budget", "no-mitigate-no-base-no-control"],
 )
-def test_every_figure_renders_from_a_degenerate_table(make_group_metrics, shape) -> None:
-    figures = report_figures(aggregate_over_seeds(make_group_metrics(**shape)))
+def test_every_figure_renders_from_degenerate_tables(make_aggregated, shape) -> None:
+    figures = all_figures(*make_aggregated(**shape))
 
     for name, figure in figures.items():
         assert png_bytes(figure).startswith(b"\x89PNG"), name
     assert is_no_data(figures["mitigation_effect"]) == ("variants" in shape)
 
 
-def test_nan_metrics_and_an_empty_table_give_no_data_figures(group_metrics) -> None:
-    without_curvature = aggregate_over_seeds(group_metrics.assign(hessian_top_eig=np.nan, grad_norm=np.nan))
-    assert is_no_data(fig_hessian_by_group(without_curvature))
-    assert is_no_data(fig_gradnorm_vs_accuracy(without_curvature))
-    assert not is_no_data(fig_margin_vs_accuracy(without_curvature))
+def test_nan_metrics_and_empty_tables_give_no_data_figures(tables, aggregate) -> None:
+    groups, models = tables
+    without_curvature = aggregate(groups.assign(hessian_top_eig=np.nan, grad_norm=np.nan), models)
+    assert is_no_data(fig_hessian_by_group(*without_curvature))
+    assert is_no_data(fig_gradnorm_vs_accuracy(*without_curvature))
+    assert not is_no_data(fig_margin_vs_accuracy(*without_curvature))
 
-    empty = aggregate_over_seeds(group_metrics).iloc[0:0]
-    for name, figure in report_figures(empty).items():
+    empty = [table.iloc[0:0] for table in aggregate(groups, models)]
+    for name, figure in all_figures(*empty).items():
         assert is_no_data(figure), name
         png_bytes(figure)
 
 
-def test_minority_groups_are_dashed_and_hatched(group_metrics) -> None:
-    aggregated = aggregate_over_seeds(group_metrics)
-
-    drop_lines = fig_relative_drop_vs_budget(aggregated).axes[0].get_lines()
+def test_minority_groups_are_dashed_and_hatched(aggregated) -> None:
+    drop_lines = fig_relative_drop_vs_budget(*aggregated).axes[0].get_lines()
     styles = {line.get_label().split(" (")[0]: line.get_linestyle() for line in drop_lines if "(" in line.get_label()}
     assert styles == {"cat": "-", "dog": "-", "frog": "--"}
 
-    bars = fig_group_accuracy_drop_lowest_budget(aggregated).axes[0].patches
+    bars = fig_group_accuracy_drop_lowest_budget(*aggregated).axes[0].patches
     hatched = [bar for bar in bars if bar.get_hatch()]
-    # frog's bar of snl, deepreduce and the finetune-only control
-    assert len(hatched) == 3
+    # frog's bar of snl, deepreduce, random and the finetune-only control
+    assert len(hatched) == 4
 
 
-def test_accuracy_vs_budget_uses_a_log_axis_and_reference_lines(group_metrics) -> None:
-    axes = fig_accuracy_vs_budget(aggregate_over_seeds(group_metrics)).axes[0]
+def test_accuracy_vs_budget_uses_a_log_axis_and_reference_lines(aggregated) -> None:
+    axes = fig_accuracy_vs_budget(*aggregated).axes[0]
 
     assert axes.get_xscale() == "log"
     labels = axes.get_legend_handles_labels()[1]
     assert {"all-ReLU base model", "finetune only (no ReLU removed)", "snl (plain KD finetuning)"} <= set(labels)
 
 
-def test_mitigation_panel_shows_the_planted_minority_gain(group_metrics) -> None:
-    figure = fig_mitigation_effect(aggregate_over_seeds(group_metrics))
+def test_budgets_are_placed_by_relus_kept_and_labelled_as_declared(aggregated) -> None:
+    axes = fig_accuracy_vs_budget(*aggregated).axes[0]
+
+    # every method's points sit at their ReLU counts, DeepReDuce and fractional budgets included
+    plotted = {
+        label: sorted(handle.lines[0].get_xdata())  # an errorbar container: its data line first
+        for handle, label in zip(*axes.get_legend_handles_labels())
+        if "KD" in label
+    }
+    assert plotted == {
+        "snl (plain KD finetuning)": [1000, 4000],
+        "deepreduce (plain KD finetuning)": [768, 3072],
+        "random (plain KD finetuning)": [500, 4000],
+    }
+    ticks = {tick.get_text() for tick in axes.get_xticklabels()}
+    assert {"500\np5", "768\n14t", "1,000", "3,072\n2t", "4,000\np40"} == ticks
+
+    legend = fig_group_accuracy_drop_lowest_budget(*aggregated).axes[0].get_legend_handles_labels()[1]
+    assert "deepreduce, 14t (768 ReLUs), plain KD finetuning" in legend
+    assert "random, p5 (500 ReLUs), plain KD finetuning" in legend
+    assert "snl, 1,000 ReLUs, plain KD finetuning" in legend
+    hessian = fig_hessian_by_group(*aggregated)
+    assert "14t (768 ReLUs)" in hessian.axes[1].get_legend_handles_labels()[1]
+    assert "p5" in texts(fig_worst_group_vs_cost(*aggregated))  # cost-axis points name their budget
+
+
+def test_mitigation_panel_shows_the_planted_minority_gain(aggregated) -> None:
+    figure = fig_mitigation_effect(*aggregated)
     heights = [bar.get_height() for bar in figure.axes[0].patches if bar.get_hatch()]
 
     # frog's drop is halved: +0.05 * base accuracy at 4000, +0.20 * base accuracy at 1000 (points)
     assert heights == pytest.approx([0.805 * 5.0, 0.805 * 20.0])
 
 
-def test_several_experiments_and_unknown_cost_are_refused(group_metrics) -> None:
-    two = aggregate_over_seeds(pd.concat([group_metrics, group_metrics.assign(experiment="other")]))
-    with pytest.raises(ValueError, match="holds experiments .*pass one experiment's rows"):
-        fig_accuracy_vs_budget(two)
+def test_worst_group_cost_axis_follows_the_constants(aggregated) -> None:
+    axes = fig_worst_group_vs_cost(*aggregated, pi_cost=PICostConfig(offline_kb_per_relu=1.0)).axes[0]
+
+    # 1 KB per ReLU: 500 ReLUs cost 0.5 MB, the all-ReLU model 10 MB
+    ticks = [tick.get_text() for tick in axes.get_xticklabels()]
+    assert ticks[0] == "0.5" and ticks[-1] == "10"
+
+
+def test_several_experiments_and_unknown_cost_are_refused(tables, aggregate, aggregated) -> None:
+    groups, models = tables
+    two = aggregate(
+        pd.concat([groups, groups.assign(experiment="other")]), pd.concat([models, models.assign(experiment="other")])
+    )
+    with pytest.raises(ValueError, match="hold experiments .*pass one experiment's rows"):
+        fig_accuracy_vs_budget(*two)
     with pytest.raises(ValueError, match="cost='euros' is unknown"):
-        fig_worst_group_vs_cost(aggregate_over_seeds(group_metrics), cost="euros")
+        fig_worst_group_vs_cost(*aggregated, cost="euros")
 
 
 def test_decision_boundaries_report_global_and_per_class_accuracy() -> None:

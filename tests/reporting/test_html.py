@@ -1,13 +1,19 @@
 import base64
+import io
 import re
 
 import pandas as pd
 import pytest
 
-from linearization_fairness.reporting.aggregate import aggregate_over_seeds
 from linearization_fairness.reporting.cost import PICostConfig
 from linearization_fairness.reporting.figures import fig_accuracy_vs_budget, no_data_figure
-from linearization_fairness.reporting.html import SECTION_IDS, build_report_html, flatten_config, per_group_table
+from linearization_fairness.reporting.html import (
+    SECTION_IDS,
+    build_report_html,
+    flatten_config,
+    model_results_table,
+    per_group_table,
+)
 
 GROUP_STATISTICS = pd.DataFrame(
     {
@@ -18,16 +24,34 @@ GROUP_STATISTICS = pd.DataFrame(
         "share": [0.9, 0.1, 0.5, 0.5],
     }
 )
-CONFIG = {"data": {"dataset": "digits", "minority_classes": [5, 6]}, "note": "<script>alert(1)</script>"}
+CONFIG = {
+    "data": {"dataset": "digits", "minority_classes": [5, 6], "augment": False, "cache": None},
+    "linearize": {"snl": {"budgets": [750, 250], "train": {"lr": 0.001}}, "deepreduce": {"budgets": ["1t", "12"]}},
+    "note": "<script>alert(1)</script>",
+}
+
+
+def png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=30)
+    return buffer.getvalue()
 
 
 @pytest.fixture
-def report(group_metrics) -> str:
-    aggregated = aggregate_over_seeds(group_metrics)
-    figures = {"accuracy_vs_budget": fig_accuracy_vs_budget(aggregated), "mitigation_effect": no_data_figure("none")}
+def report(aggregated) -> str:
+    groups, models = aggregated
+    # one figure as the PNG bytes a figure registry hands over, one as a Figure
+    figures = {
+        "accuracy_vs_budget": png(fig_accuracy_vs_budget(groups, models)),
+        "mitigation_effect": no_data_figure("none"),
+    }
     return build_report_html(
-        "Toy <report>", CONFIG, GROUP_STATISTICS, aggregated, figures, ["frog loses 40% & more"], dpi=40
+        "Toy <report>", CONFIG, GROUP_STATISTICS, groups, models, figures, ["frog loses 40% & more"], dpi=40
     )
+
+
+def section(page: str, section_id: str) -> str:
+    return page.split(f'<section id="{section_id}">')[1].split("</section>")[0]
 
 
 def test_every_section_is_present_with_its_id(report) -> None:
@@ -52,34 +76,73 @@ def test_text_is_escaped(report) -> None:
     assert "frog loses 40% &amp; more" in report
 
 
-def test_tables_hold_configuration_statistics_results_and_cost(report) -> None:
-    assert "data.minority_classes" in report and "[5, 6]" in report.replace("&quot;", '"')
+def test_configuration_is_a_nested_table_of_plain_values(report) -> None:
+    configuration = section(report, "configuration")
+    def row(*cells: str) -> str:
+        return "".join(f'<td class="text">{cell}</td>' for cell in cells)
+
+    assert '<th class="text">section</th><th class="text">parameter</th><th class="text">value</th>' in configuration
+    assert row("linearize.snl", "budgets", "[750, 250]") in configuration
+    assert row("linearize.snl.train", "lr", "0.001") in configuration
+    assert row("data", "augment", "false") in configuration
+    assert row("(top level)", "note") in configuration
+
+
+def test_tables_hold_statistics_results_and_cost(report) -> None:
     assert "train count" in report and "test share (%)" in report
-    assert "worst-group accuracy (%)" in report
-    assert "frog (minority)" in report
-    # 1,000 ReLUs x 17.1 KB = 17.1 MB offline; base model keeps 10,000 ReLUs -> 10% share
-    cost_section = report.split('<section id="pi-cost">')[1]
+    results = section(report, "results")
+    assert "worst-group accuracy (%)" in results
+    assert "frog (minority)" in results
+    assert "below the uniform share 1/G" in results
+    # 1,000 ReLUs x 17.1 KB = 17.1 MB offline; the model has 10,000 ReLUs -> 10% share
+    cost_section = section(report, "pi-cost")
     assert "<td>17.1</td>" in cost_section and "<td>10</td>" in cost_section
     assert "Delphi-style" in cost_section and "2021 hardware" in cost_section
 
 
-def test_captions_explain_known_figures(report) -> None:
-    figures_section = report.split('<section id="figures">')[1].split("</section>")[0]
+def test_deepreduce_and_fractional_budgets_appear_in_the_results_tables(report) -> None:
+    results = section(report, "results")
+    per_model, per_group = results.split("<h3>Per group: accuracy")[0], results.split("<h3>Per group: accuracy")[1]
+    for budget, relus in (("14t", "768"), ("2t", "3,072"), ("p5", "500"), ("p40", "4,000"), ("all", "10,000")):
+        row = f'<td class="text">{budget}</td><td>{relus}</td>'
+        assert row in per_model, budget
+        assert row in per_group, budget
+    assert '<td class="text">14t</td><td>768</td>' in section(report, "pi-cost")
+
+
+def test_captions_explain_known_figures_and_can_be_given(report, aggregated) -> None:
+    figures_section = section(report, "figures")
     assert figures_section.count("<figcaption>") == 2
     assert "all-ReLU reference line" in figures_section
 
+    groups, models = aggregated
+    page = build_report_html(
+        "t", {}, GROUP_STATISTICS, groups, models, {"extra": png(no_data_figure("x"))}, [], captions={"extra": "Mine."}
+    )
+    assert "<figcaption>Mine.</figcaption>" in page
 
-def test_empty_inputs_still_give_every_section(group_metrics) -> None:
-    empty = aggregate_over_seeds(group_metrics).iloc[0:0]
-    page = build_report_html("t", {}, pd.DataFrame(), empty, {}, [], pi_cost=PICostConfig(offline_kb_per_relu=1.0))
+
+def test_empty_inputs_still_give_every_section(aggregated) -> None:
+    groups, models = (table.iloc[0:0] for table in aggregated)
+    pi_cost = PICostConfig(offline_kb_per_relu=1.0)
+    page = build_report_html("t", {}, pd.DataFrame(), groups, models, {}, [], pi_cost=pi_cost)
     for section_id in SECTION_IDS:
         assert f'id="{section_id}"' in page
     assert "1 KB offline" in page
 
 
-def test_helpers_flatten_config_and_widen_group_columns(group_metrics) -> None:
-    assert flatten_config({"a": {"b": 1, "c": {"d": "x"}}, "e": []}) == [("a.b", "1"), ("a.c.d", '"x"'), ("e", "[]")]
-    wide = per_group_table(aggregate_over_seeds(group_metrics), "accuracy", 100.0)
-    assert list(wide.columns) == ["experiment", "method", "budget", "variant", "cat", "dog", "frog (minority)"]
+def test_helpers_flatten_config_and_widen_group_columns(aggregated) -> None:
+    assert flatten_config({"a": {"b": 1, "c": {"d": "x"}}, "e": [], "f": {}}) == [
+        ("a", "b", "1"),
+        ("a.c", "d", "x"),
+        ("(top level)", "e", "[]"),
+        ("(top level)", "f", "{}"),
+    ]
+    groups, models = aggregated
+    wide = per_group_table(groups, "accuracy", 100.0)
+    assert list(wide.columns) == [
+        "experiment", "method", "budget", "ReLUs kept", "variant", "cat", "dog", "frog (minority)"
+    ]
     base = wide[wide["method"] == "base"].iloc[0]
     assert base["cat"] == "95.5 ± 6.4"  # 0.95 and 0.96: mean 95.5, 12.706 * 0.707 / sqrt(2) = 6.4
+    assert len(wide) == len(models) == len(model_results_table(models))

@@ -6,27 +6,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from linearization_fairness.models import ModelConfig, build_model
 from linearization_fairness.training import CrossEntropy, NonFiniteLossError, TrainConfig, evaluate_logits, train
+from tests.factories import tiny_mlp, tiny_resnet, tiny_split
 
-TINY_RESNET = ModelConfig(arch="resnet", widths=[4, 8], blocks=[1, 1])
 CONFIG = TrainConfig(
-    epochs=4, batch_size=16, lr=0.05, schedule="cosine", augment=True, augment_padding=1,
-    device="cpu", progress=False, seed=3,
+    epochs=4, batch_size=16, lr=0.05, schedule="cosine", augment=True, augment_padding=1, device="cpu", progress=False
 )
+SEED = 3
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
-
-
-def _images(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(count, 1, 8, 8, generator=generator)
-    y = torch.randint(0, 3, (count,), generator=generator)
-    return x, y, y
-
-
-def _tiny_resnet(seed: int) -> nn.Module:
-    torch.manual_seed(seed)
-    return build_model(TINY_RESNET, (1, 8, 8), 3)
 
 
 def _assert_same_weights(first: nn.Module, second: nn.Module) -> None:
@@ -58,9 +45,9 @@ class CountingObjective(CrossEntropy):
 
 
 def test_same_seed_gives_the_same_weights_bit_for_bit() -> None:
-    first = train(_tiny_resnet(0), _images(40, 1), _images(12, 2), CONFIG)
-    second = train(_tiny_resnet(0), _images(40, 1), _images(12, 2), CONFIG)
-    other_seed = train(_tiny_resnet(0), _images(40, 1), _images(12, 2), CONFIG.model_copy(update={"seed": 4}))
+    first = train(tiny_resnet(0), tiny_split(40, 1), tiny_split(12, 2), CONFIG, seed=SEED)
+    second = train(tiny_resnet(0), tiny_split(40, 1), tiny_split(12, 2), CONFIG, seed=SEED)
+    other_seed = train(tiny_resnet(0), tiny_split(40, 1), tiny_split(12, 2), CONFIG, seed=SEED + 1)
     _assert_same_weights(first.model, second.model)
     assert not torch.equal(first.model.fc.weight, other_seed.model.fc.weight)
     assert list(first.history.columns) == HISTORY_COLUMNS
@@ -70,17 +57,19 @@ def test_same_seed_gives_the_same_weights_bit_for_bit() -> None:
 
 def test_resumed_run_ends_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
     checkpoint = tmp_path / "run" / "checkpoint.pt"
-    data = (_images(40, 1), _images(12, 2))
-    uninterrupted = train(_tiny_resnet(0), *data, CONFIG, CountingObjective())
+    data = (tiny_split(40, 1), tiny_split(12, 2))
+    uninterrupted = train(tiny_resnet(0), *data, CONFIG, CountingObjective(), seed=SEED)
 
     with pytest.raises(RuntimeError, match="killed"):
-        train(_tiny_resnet(0), *data, CONFIG, CountingObjective(crash_at_epoch=3), checkpoint)
+        train(tiny_resnet(0), *data, CONFIG, CountingObjective(crash_at_epoch=3), checkpoint, seed=SEED)
     assert checkpoint.exists()
     with pytest.raises(ValueError, match="lr: 0.05 -> 0.01"):
-        train(_tiny_resnet(0), *data, CONFIG.model_copy(update={"lr": 0.01}), CountingObjective(), checkpoint)
+        train(tiny_resnet(0), *data, CONFIG.model_copy(update={"lr": 0.01}), CountingObjective(), checkpoint, seed=SEED)
+    with pytest.raises(ValueError, match="seed: 3 -> 4"):
+        train(tiny_resnet(0), *data, CONFIG, CountingObjective(), checkpoint, seed=SEED + 1)
 
     # A differently initialised model proves that the checkpoint, not the init, drives the rest.
-    resumed = train(_tiny_resnet(7), *data, CONFIG, CountingObjective(), checkpoint)
+    resumed = train(tiny_resnet(7), *data, CONFIG, CountingObjective(), checkpoint, seed=SEED)
     assert not checkpoint.exists()
     _assert_same_weights(resumed.model, uninterrupted.model)
     assert resumed.best_epoch == uninterrupted.best_epoch
@@ -107,7 +96,10 @@ def test_non_finite_loss_stops_with_the_epoch_and_the_usual_fixes(tmp_path: Path
     config = CONFIG.model_copy(update={"epochs": 3, "augment": False})
     expected = "loss became nan in epoch 2 of 3.*lower the learning rate.*normalisation.*ckpt.pt holds the last good"
     with pytest.raises(NonFiniteLossError, match=expected):
-        train(_tiny_resnet(0), _images(32, 1), _images(8, 2), config, PoisonedAfterFirstEpoch(), tmp_path / "ckpt.pt")
+        train(
+            tiny_resnet(0), tiny_split(32, 1), tiny_split(8, 2), config, PoisonedAfterFirstEpoch(), tmp_path / "ckpt.pt",
+            seed=SEED,
+        )
 
 
 class ShiftingTarget(CrossEntropy):
@@ -134,8 +126,7 @@ def test_keeps_the_best_validation_epoch_not_the_last(select_on: str | None, bes
     config = TrainConfig(
         optimizer="adam", lr=0.05, epochs=3, batch_size=8, schedule="constant", device="cpu", progress=False
     )
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(arch="mlp", hidden_sizes=[8]), (2,), 3)
+    model = tiny_mlp([8])
 
     result = train(model, train_split, val_split, config, ShiftingTarget(), select_on=select_on)
 
@@ -150,13 +141,13 @@ class StopsAtEpochTwo(CrossEntropy):
 
 
 def test_objective_can_stop_training_early() -> None:
-    result = train(_tiny_resnet(0), _images(32, 1), _images(8, 2), CONFIG, StopsAtEpochTwo())
+    result = train(tiny_resnet(0), tiny_split(32, 1), tiny_split(8, 2), CONFIG, StopsAtEpochTwo(), seed=SEED)
     assert result.stopped_reason == "budget reached"
     assert result.history["epoch"].tolist() == [1, 2]
 
 
 def test_evaluate_logits_batches_in_eval_mode_and_restores_the_mode() -> None:
-    model = _tiny_resnet(0).train()
+    model = tiny_resnet(0).train()
     x = torch.randn(10, 1, 8, 8)
     logits = evaluate_logits(model, x, batch_size=3)
     assert model.training
@@ -166,10 +157,10 @@ def test_evaluate_logits_batches_in_eval_mode_and_restores_the_mode() -> None:
 
 
 def test_bad_splits_are_rejected() -> None:
-    x, y, group = _images(8, 1)
+    x, y, group = tiny_split(8, 1)
     with pytest.raises(ValueError, match="pass integer class indices"):
-        train(_tiny_resnet(0), (x, y.float(), group), (x, y, group), CONFIG)
+        train(tiny_resnet(0), (x, y.float(), group), (x, y, group), CONFIG)
     with pytest.raises(ValueError, match="same length"):
-        train(_tiny_resnet(0), (x, y[:4], group), (x, y, group), CONFIG)
+        train(tiny_resnet(0), (x, y[:4], group), (x, y, group), CONFIG)
     with pytest.raises(ValueError, match="augment=true needs images"):
-        train(_tiny_resnet(0), (x.flatten(1), y, group), (x, y, group), CONFIG)
+        train(tiny_resnet(0), (x.flatten(1), y, group), (x, y, group), CONFIG)

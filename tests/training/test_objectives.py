@@ -1,21 +1,16 @@
 import pytest
 import torch
-from torch import nn
 from torch.nn import functional as F
 
-from linearization_fairness.models import ModelConfig, build_model, set_mask_mode
+from linearization_fairness.models import set_mask_mode
 from linearization_fairness.training import CrossEntropy, Distillation, TrainConfig, default_param_groups
+from tests.factories import tiny_mlp
 
 CPU = torch.device("cpu")
 
 
-def _mlp(seed: int) -> nn.Module:
-    torch.manual_seed(seed)
-    return build_model(ModelConfig(arch="mlp", hidden_sizes=[6]), (2,), 3)
-
-
 def test_distillation_per_sample_matches_the_kd_formula() -> None:
-    student, teacher = _mlp(0), _mlp(1)
+    student, teacher = tiny_mlp([6], 0), tiny_mlp([6], 1)
     objective = Distillation(teacher, temperature=4.0, alpha=0.3)
     objective.prepare(student, TrainConfig(), CPU)
     x, y = torch.randn(5, 2), torch.tensor([0, 1, 2, 0, 1])
@@ -32,7 +27,7 @@ def test_distillation_per_sample_matches_the_kd_formula() -> None:
 
 
 def test_distillation_from_itself_is_cross_entropy_scaled() -> None:
-    model = _mlp(0)
+    model = tiny_mlp([6], 0)
     objective = Distillation(model, temperature=2.0, alpha=0.4)
     objective.prepare(model, TrainConfig(), CPU)
     x, y = torch.randn(4, 2), torch.tensor([0, 1, 2, 2])
@@ -42,7 +37,7 @@ def test_distillation_from_itself_is_cross_entropy_scaled() -> None:
 
 
 def test_teacher_is_frozen_in_eval_mode_and_gets_no_gradient() -> None:
-    student, teacher = _mlp(0), _mlp(1)
+    student, teacher = tiny_mlp([6], 0), tiny_mlp([6], 1)
     objective = Distillation(teacher)
     objective.prepare(student, TrainConfig(), CPU)
     assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
@@ -53,7 +48,7 @@ def test_teacher_is_frozen_in_eval_mode_and_gets_no_gradient() -> None:
 
 
 def test_label_smoothing_comes_from_the_train_config() -> None:
-    model = _mlp(0)
+    model = tiny_mlp([6], 0)
     x, y = torch.randn(4, 2), torch.tensor([0, 1, 2, 2])
     objective = CrossEntropy()
     objective.prepare(model, TrainConfig(label_smoothing=0.2), CPU)
@@ -64,11 +59,11 @@ def test_label_smoothing_comes_from_the_train_config() -> None:
 @pytest.mark.parametrize(("temperature", "alpha"), [(0.0, 0.5), (4.0, 1.5)])
 def test_bad_distillation_settings_are_rejected(temperature: float, alpha: float) -> None:
     with pytest.raises(ValueError, match="distillation"):
-        Distillation(_mlp(0), temperature=temperature, alpha=alpha)
+        Distillation(tiny_mlp([6], 0), temperature=temperature, alpha=alpha)
 
 
 def test_default_param_groups_give_masks_their_own_group_without_weight_decay() -> None:
-    model = _mlp(0)
+    model = tiny_mlp([6], 0)
     config = TrainConfig(lr=0.05, weight_decay=1e-3)
     groups = default_param_groups(model, config)
     assert [(len(g["params"]), g["lr"], g["weight_decay"]) for g in groups] == [(4, 0.05, 1e-3)]

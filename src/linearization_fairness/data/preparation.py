@@ -15,7 +15,7 @@ import numpy as np
 from linearization_fairness.data.cifar10 import check_cifar10, load_cifar10
 from linearization_fairness.data.config import DataConfig
 from linearization_fairness.data.digits import load_digits_source
-from linearization_fairness.data.prepared import PreparedData, Split
+from linearization_fairness.data.prepared import PreparedData, SplitArrays
 from linearization_fairness.data.source import SourceData
 from linearization_fairness.data.splits import (
     channel_statistics,
@@ -106,10 +106,10 @@ def _unit_scaled(source: SourceData, positions: np.ndarray) -> np.ndarray:
     return source.x[positions].astype(np.float32) / np.float32(source.max_value)
 
 
-def _normalised_split(source: SourceData, positions: np.ndarray, mean: np.ndarray, std: np.ndarray) -> Split:
+def _normalised_split(source: SourceData, positions: np.ndarray, mean: np.ndarray, std: np.ndarray) -> SplitArrays:
     labels = source.y[positions]
     # the group is the class label, as in the paper
-    return Split(
+    return SplitArrays(
         x=normalise(_unit_scaled(source, positions), mean, std),
         y=labels,
         group=labels.copy(),

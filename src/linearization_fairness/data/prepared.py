@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ SPLIT_FIELDS = ("x", "y", "group", "index")
 
 
 @dataclass
-class Split:
+class SplitArrays:
     """Normalised inputs `x` float32 (N, C, H, W) or (N, 2); `y`, `group`, source `index` int64 (N,).
 
     The group is the class label for every source, as in the paper; it is stored apart so that
@@ -51,7 +50,7 @@ class PreparedData:
     rejected_files (malformed source file names; empty where names carry no labels).
     """
 
-    splits: dict[str, Split]
+    splits: dict[str, SplitArrays]
     info: dict[str, Any]
 
     def __post_init__(self) -> None:
@@ -65,19 +64,6 @@ class PreparedData:
             for split_name in SPLIT_NAMES
             for field in SPLIT_FIELDS
         }
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: dict[str, Any]) -> PreparedData:
-        """Inverse of `to_arrays`."""
-        expected = [f"{split_name}_{field}" for split_name in SPLIT_NAMES for field in SPLIT_FIELDS]
-        missing = [key for key in expected if key not in arrays]
-        if missing:
-            raise ValueError(f"prepared arrays lack {missing}; re-run data_prep to rebuild them")
-        splits = {
-            split_name: Split(**{field: arrays[f"{split_name}_{field}"] for field in SPLIT_FIELDS})
-            for split_name in SPLIT_NAMES
-        }
-        return cls(splits=splits, info=info)
 
 
 def group_statistics(prepared: PreparedData) -> pd.DataFrame:

@@ -7,10 +7,19 @@ disparate impact comes from the count alone, it should show here too.
 from __future__ import annotations
 
 import torch
+from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from linearization_fairness.linearization.budgets import Budgets, resolve_budget
+from linearization_fairness.linearization.method import LinearizeResult, Run
 from linearization_fairness.linearization.sites import linearizable_copy, masks_from_flat
 from linearization_fairness.models import freeze_masks, total_relu_sites
+
+
+class RandomConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    budgets: Budgets
 
 
 def random_linearize(base_model: nn.Module, budget: int, seed: int) -> nn.Module:
@@ -25,3 +34,8 @@ def random_linearize(base_model: nn.Module, budget: int, seed: int) -> nn.Module
     keep[torch.randperm(total, generator=generator)[:budget]] = True
     freeze_masks(model, masks_from_flat(model, keep))
     return model
+
+
+def linearize(base_model: nn.Module, budget: int | float, config: RandomConfig, run: Run) -> LinearizeResult:
+    """The registry's entry point: the cell's seed draws the pixels."""
+    return LinearizeResult(random_linearize(base_model, resolve_budget(budget, total_relu_sites(base_model)), run.seed))

@@ -15,14 +15,14 @@ is a later stage; the model returned here carries the searched weights SNL finet
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import torch
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 from torch import nn
 
-from linearization_fairness.linearization.config import SNLConfig
+from linearization_fairness.linearization.budgets import Budgets, resolve_budget
+from linearization_fairness.linearization.method import LinearizeResult, Run
 from linearization_fairness.linearization.sites import linearizable_copy, masks_from_flat
 from linearization_fairness.models import (
     clamp_masks_,
@@ -35,16 +35,31 @@ from linearization_fairness.models import (
     weight_parameters,
 )
 from linearization_fairness.training import Distillation, TrainConfig, engine
+from linearization_fairness.training.config import stage_train
 from linearization_fairness.training.engine import Split
 
 
-@dataclass
-class LinearizeResult:
-    model: nn.Module  # binarised, frozen masks; searched, not finetuned, weights
-    history: pd.DataFrame  # one row per search epoch: losses, lambda, relu_count, mask_l1
-    reached_budget: bool  # False: max_epochs ended first and binarising cut masks still above threshold
-    kept: int  # ReLUs the returned model keeps (always the budget)
-    message: str  # how the search ended, in one line
+class SNLConfig(BaseModel):
+    """SNL's mask search (Cho et al. 2022); the defaults are SNL's own values.
+
+    Loss: (1 - kd_alpha) * CE + kd_alpha * T^2 * KL(teacher || student) + lambda * ||alpha||_1.
+    The search stops at the budget or after `train.epochs` epochs, whichever comes first.
+    mask_lr: SNL trains masks and weights at one lr; with few steps per epoch on small data the
+    masks then barely move, so they get their own, larger lr (Adam 0.02 worked on a CPU trial).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    budgets: Budgets
+    lambda_init: PositiveFloat = 1e-5
+    lambda_growth: float = Field(1.1, gt=1)
+    warmup_epochs: int = Field(5, ge=0)
+    threshold: float = Field(1e-2, gt=0, lt=1)
+    temperature: PositiveFloat = 4.0
+    kd_alpha: float = Field(0.5, ge=0, le=1)
+    mask_lr: PositiveFloat = 0.02
+    # SNL's search: Adam at lr 1e-3 on the weights, no schedule, at most 100 epochs.
+    train: stage_train(optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant", epochs=100)
 
 
 class MaskSearch(Distillation):
@@ -126,8 +141,8 @@ def snl_linearize(
 ) -> LinearizeResult:
     """Search SNL masks on a copy of `base_model` and binarise them to exactly `budget` ReLUs.
 
-    The run's shuffling seed is `seed` (config.train.seed is not used); `checkpoint_path` makes
-    the search resumable, the lambda schedule included.
+    `seed` fixes the search's shuffling; `checkpoint_path` makes it resumable, the lambda
+    schedule included.
     """
     total = total_relu_sites(base_model)
     if not 1 <= budget <= total:
@@ -145,10 +160,11 @@ def snl_linearize(
         student,
         train,
         val,
-        config.train.model_copy(update={"seed": seed}),
+        config.train,
         objective,
         checkpoint_path,
         select_on=None,  # the search must end on its last epoch, where the masks are sparsest
+        seed=seed,
     )
     searched = search.model
     epochs_run = len(search.history)
@@ -162,13 +178,13 @@ def snl_linearize(
     else:
         message = (
             f"stopped at epoch {epochs_run} with {final_count} masks above {config.threshold:g} for a budget of "
-            f"{budget}; raise max_epochs or lambda_growth"
+            f"{budget}; raise linearize.snl.train.epochs or lambda_growth"
         )
     freeze_masks(searched, top_k_masks(searched, budget))
-    return LinearizeResult(
-        model=searched,
-        history=search.history,
-        reached_budget=reached,
-        kept=relu_count(searched),
-        message=message,
-    )
+    return LinearizeResult(model=searched, message=message, reached_budget=reached, history=search.history)
+
+
+def linearize(base_model: nn.Module, budget: int | float, config: SNLConfig, run: Run) -> LinearizeResult:
+    """The registry's entry point: the budget as declared, resolved against the base model."""
+    count = resolve_budget(budget, total_relu_sites(base_model))
+    return snl_linearize(base_model, run.train, run.val, count, config, run.seed, run.checkpoint_path)

@@ -6,11 +6,8 @@ from linearization_fairness.metrics.gradients import group_mean_loss_grad_norm, 
 from linearization_fairness.metrics.group import (
     GROUP_TABLE_COLUMNS,
     accuracy_parity_gap,
-    fairness_summary,
     group_accuracy_table,
     overall_accuracy,
-    overall_relative_accuracy_drop,
-    relative_accuracy_drop,
     worst_group_accuracy,
 )
 from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
@@ -22,7 +19,6 @@ __all__ = [
     "PREDICTION_COLUMNS",
     "MetricsConfig",
     "accuracy_parity_gap",
-    "fairness_summary",
     "group_accuracy_table",
     "group_hessian_top_eigenvalue",
     "group_mean_loss_grad_norm",
@@ -31,10 +27,8 @@ __all__ = [
     "logit_statistics",
     "network_weights",
     "overall_accuracy",
-    "overall_relative_accuracy_drop",
     "parameter_distance",
     "per_sample_grad_norms",
     "predict",
-    "relative_accuracy_drop",
     "worst_group_accuracy",
 ]

@@ -1,8 +1,4 @@
-"""One model's rows of the run's tidy `group_metrics` table, and the columns that need the base model.
-
-A row is one group of one model; per-model numbers (overall accuracy, worst group, parity gap,
-parameter distance) repeat on each of the model's rows so any slice of the table is self-contained.
-"""
+"""One model's measurements: its group rows and its model-level numbers (see results/schema.py)."""
 
 from __future__ import annotations
 
@@ -24,11 +20,6 @@ from linearization_fairness.metrics.group import (
 from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
 from linearization_fairness.metrics.predictions import predict
 
-# Rows of one model are identified by these columns; `relative_drop` joins a model to the base
-# model of the same experiment and seed on them (minus the model-specific ones).
-MODEL_KEYS = ("experiment", "method", "budget", "cell", "seed", "variant")
-
-
 def measure_model(
     model: nn.Module,
     base_model: nn.Module,
@@ -36,8 +27,9 @@ def measure_model(
     group_names: Sequence[str],
     config: MetricsConfig,
     device: torch.device | str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-group metrics, per-sample predictions) of `model` on the split `test` = (x, y, group)."""
+) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame]:
+    """(per-group metrics, per-model metrics, per-sample predictions) of `model` on the split
+    `test` = (x, y, group)."""
     x, y, group = test
     predictions = predict(model, x, y, group, config.prediction_batch_size, device)
     table = group_accuracy_table(predictions, group_names).rename(
@@ -51,14 +43,16 @@ def measure_model(
     table["grad_norm"] = table["group_id"].map(grad_norm)
     table["per_sample_grad_norm"] = table["group_id"].map(per_sample)
     table["hessian_top_eig"] = table["group_id"].map(hessian)
-    table["overall_accuracy"] = overall_accuracy(table)
-    table["worst_group_accuracy"] = worst_group_accuracy(table)
-    table["parity_gap"] = accuracy_parity_gap(table)
-    table["param_distance"] = parameter_distance(model.cpu(), base_model.cpu())
-    return table, predictions
+    model_metrics = {
+        "overall_accuracy": overall_accuracy(table),
+        "worst_group_accuracy": worst_group_accuracy(table),
+        "parity_gap": accuracy_parity_gap(table),
+        "param_distance": parameter_distance(model.cpu(), base_model.cpu()),
+    }
+    return table, model_metrics, predictions
 
 
-def add_relative_drop(group_metrics: pd.DataFrame) -> pd.DataFrame:
+def with_relative_drop(group_metrics: pd.DataFrame) -> pd.DataFrame:
     """`relative_drop` = (acc_base - acc) / acc_base per group, against the base model of the same
     experiment and seed (0 for the base model itself; NaN where the base accuracy is 0)."""
     base = group_metrics.loc[group_metrics["variant"] == "base", ["experiment", "seed", "group_id", "accuracy"]]

@@ -7,7 +7,14 @@ from linearization_fairness.models.artifact import (
     portable_state_dict,
     save_artifact,
 )
-from linearization_fairness.models.config import ARCHS, ModelConfig, build_model
+from linearization_fairness.models.config import (
+    MLPConfig,
+    ModelConfig,
+    ResNetConfig,
+    StandardResNetConfig,
+    build_model,
+    model_config,
+)
 from linearization_fairness.models.masks import (
     MASK_MODES,
     SNL_ALPHA_THRESHOLD,
@@ -28,21 +35,21 @@ from linearization_fairness.models.resnet import (
     ResNet,
     ResNetSite,
     parse_site_name,
-    position_in_block,
     resnet18,
     resnet34,
-    stage_of_site,
 )
 
 __all__ = [
-    "ARCHS",
     "MASK_MODES",
     "MLP",
+    "MLPConfig",
     "SNL_ALPHA_THRESHOLD",
+    "StandardResNetConfig",
     "MaskableReLU",
     "ModelArtifact",
     "ModelConfig",
     "ResNet",
+    "ResNetConfig",
     "ResNetSite",
     "atomic_torch_save",
     "build_model",
@@ -51,17 +58,16 @@ __all__ = [
     "keep_masks",
     "kept_relus_by_site",
     "load_artifact",
+    "model_config",
     "mask_parameters",
     "parse_site_name",
     "portable_state_dict",
-    "position_in_block",
     "relu_count",
     "relu_sites",
     "resnet18",
     "resnet34",
     "save_artifact",
     "set_mask_mode",
-    "stage_of_site",
     "total_relu_sites",
     "weight_parameters",
 ]

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import BaseModel
 from torch import nn
 
 from linearization_fairness.atomic import write_atomically
-from linearization_fairness.models.config import ModelConfig, build_model
+from linearization_fairness.models.config import build_model, model_config
 from linearization_fairness.models.masks import relu_count, total_relu_sites
 
 ARTIFACT_FORMAT_VERSION = 1
@@ -48,7 +49,7 @@ class ModelArtifact:
     def from_model(
         cls,
         model: nn.Module,
-        config: ModelConfig,
+        config: BaseModel,
         in_shape: tuple[int, ...],
         num_classes: int,
         metadata: dict[str, Any] | None = None,
@@ -56,18 +57,23 @@ class ModelArtifact:
         """Snapshot `model`; the ReLU counts are added to the metadata unless given."""
         counts = {"relu_count": relu_count(model), "total_relu_sites": total_relu_sites(model)}
         return cls(
-            model_config=config.to_dict(),
+            model_config=config.model_dump(mode="json"),
             in_shape=tuple(int(size) for size in in_shape),
             num_classes=int(num_classes),
             state_dict=portable_state_dict(model),
             metadata=counts | dict(metadata or {}),
         )
 
+    def derived(self, model: nn.Module, metadata: dict[str, Any]) -> ModelArtifact:
+        """A snapshot of `model`, a changed copy of this artifact's network (linearized, finetuned)."""
+        counts = {"relu_count": relu_count(model), "total_relu_sites": total_relu_sites(model)}
+        return ModelArtifact(self.model_config, self.in_shape, self.num_classes, portable_state_dict(model), metadata | counts)
+
     def build(self) -> nn.Module:
         """The exact saved network, masks and mask modes included, in eval mode on the CPU."""
         # Building on the meta device skips a random initialisation that the weights would overwrite.
         with torch.device("meta"):
-            model = build_model(ModelConfig(**self.model_config), self.in_shape, self.num_classes)
+            model = build_model(model_config(self.model_config), self.in_shape, self.num_classes)
         # Cloned, so that two models built from one artifact (a teacher and a student) never share weights.
         own_copy = {key: v.clone() if isinstance(v, torch.Tensor) else v for key, v in self.state_dict.items()}
         model.load_state_dict(own_copy, assign=True)

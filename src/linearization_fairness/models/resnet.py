@@ -116,11 +116,3 @@ def parse_site_name(name: str) -> ResNetSite:
         raise ValueError(f"site name {name!r} is not a ResNet site; expected 'layer<stage>.<block>.relu<1|2>'")
     stage, block, position = (int(group) for group in match.groups())
     return ResNetSite(stage=stage, block=block, position=position)
-
-
-def stage_of_site(name: str) -> int:
-    return parse_site_name(name).stage
-
-
-def position_in_block(name: str) -> int:
-    return parse_site_name(name).position

@@ -1,13 +1,13 @@
-"""What every stage's nodes need: tensors from the stored splits, and where a cell checkpoints."""
+"""What every stage's nodes need: tensors from the stored splits, and a node bound to its cell."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import partial, update_wrapper
+from typing import Any, Callable
 
 import numpy as np
 import torch
-
-from linearization_fairness.sweep import Cell
+from kedro.pipeline import Node, node
 
 
 def split_tensors(splits: dict[str, np.ndarray], name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -15,6 +15,7 @@ def split_tensors(splits: dict[str, np.ndarray], name: str) -> tuple[torch.Tenso
     return tuple(torch.from_numpy(np.ascontiguousarray(splits[f"{name}_{part}"])) for part in ("x", "y", "group"))
 
 
-def checkpoint_file(checkpoint_dir: str, cell: Cell, stage: str) -> Path:
-    """Where an interrupted training of this cell and stage resumes from (deleted when it finishes)."""
-    return Path(checkpoint_dir) / cell.experiment / cell.name / f"{stage}.ckpt"
+def bound_node(function: Callable[..., Any], inputs: Any, outputs: Any, name: str, tags: str, **settings: Any) -> Node:
+    """A node running `function` on its catalog inputs, with its settings (its cell, experiment,
+    variant) bound as keyword arguments when the pipeline is built."""
+    return node(update_wrapper(partial(function, **settings), function), inputs, outputs, name=name, tags=tags)

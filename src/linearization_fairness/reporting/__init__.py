@@ -2,11 +2,11 @@
 
 from linearization_fairness.reporting.aggregate import (
     aggregate_over_seeds,
+    budget_text,
     ci95_half_width,
     linearization_methods,
-    model_summary,
 )
-from linearization_fairness.reporting.cost import PICostConfig, add_cost_columns, estimate_cost
+from linearization_fairness.reporting.cost import PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import (
     FIGURE_CAPTIONS,
     fig_accuracy_vs_budget,
@@ -20,7 +20,6 @@ from linearization_fairness.reporting.figures import (
     fig_relative_drop_vs_budget,
     fig_worst_group_vs_cost,
     no_data_figure,
-    report_figures,
 )
 from linearization_fairness.reporting.findings import findings
 from linearization_fairness.reporting.html import SECTION_IDS, build_report_html, figure_data_uri
@@ -31,9 +30,9 @@ __all__ = [
     "SECTION_IDS",
     "add_cost_columns",
     "aggregate_over_seeds",
+    "budget_text",
     "build_report_html",
     "ci95_half_width",
-    "estimate_cost",
     "fig_accuracy_vs_budget",
     "fig_decision_boundaries",
     "fig_gradnorm_vs_accuracy",
@@ -47,7 +46,5 @@ __all__ = [
     "figure_data_uri",
     "findings",
     "linearization_methods",
-    "model_summary",
     "no_data_figure",
-    "report_figures",
 ]

@@ -1,52 +1,44 @@
-"""From the evaluate stage's per-seed `group_metrics` table to means and confidence intervals.
+"""From the evaluate stage's per-seed results tables to means and confidence intervals.
 
-`group_metrics` has one row per (experiment, method, budget, seed, variant, group). Every number
-the report shows is a mean over seeds with a 95% confidence interval, because small test sets
-make single runs noisy (a few points of gap between seeds on digits).
+Two tables are aggregated the same way (see `linearization_fairness.results.schema`):
+`model_metrics`, keyed by MODEL_KEYS + seed, and `group_metrics`, keyed by GROUP_KEYS + seed.
+Every number the report shows is a mean over seeds with a 95% confidence interval, because small
+test sets make single runs noisy (a few points of gap between seeds on digits).
 
-Column naming of the aggregated table: the key columns, the descriptive columns (constant within
-a key, copied from the first seed), `n_seeds`, and for every metric `<metric>_mean`,
-`<metric>_std` (sample standard deviation, ddof=1) and `<metric>_ci95` (half-width of the Student-t
-95% interval of the mean: t(0.975, k-1) * std / sqrt(k), where k counts the seeds whose value is
-not NaN; NaN when k < 2).
+Column naming of an aggregated table (`aggregated_schema`): the key columns, the descriptive
+columns (every other column but the seed, the cell and the metrics; constant within a key, copied
+from the first seed), `n_seeds`, and for every metric `<metric>_mean`, `<metric>_std` (sample
+standard deviation, ddof=1) and `<metric>_ci95` (half-width of the Student-t 95% interval of the
+mean: t(0.975, k-1) * std / sqrt(k), where k counts the seeds whose value is not NaN; NaN when
+k < 2).
+
+A model is named by its declared `budget` ("250", "p5", "14t", "all") and the ReLUs it keeps
+(`relus_kept`); budgets are ordered, compared and plotted by `relus_kept`, since the declared
+spellings of different methods are not comparable, and written with `budget_text`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from linearization_fairness.finetuning.variants import VARIANTS
+from linearization_fairness.linearization.registry import METHODS
 
 BASE_METHOD = "base"
 CONTROL_METHOD = "finetune_only"
 BASE_VARIANT = "base"
 PLAIN_VARIANT = "finetune"
 MITIGATED_VARIANT = "mitigate"
-VARIANT_LABELS = {
-    BASE_VARIANT: "all-ReLU model",
-    PLAIN_VARIANT: "plain KD finetuning",
-    MITIGATED_VARIANT: "fairness-aware finetuning",
-}
-# Known methods first, in the paper's order; any other linearization method follows alphabetically.
-METHOD_ORDER = (BASE_METHOD, CONTROL_METHOD, "snl", "deepreduce", "random")
-
-KEY_COLUMNS = ("experiment", "method", "budget", "variant", "group_id")
-MODEL_KEY_COLUMNS = ("experiment", "method", "budget", "variant")
-DESCRIPTIVE_COLUMNS = ("dataset", "arch", "group_name", "train_share", "is_minority", "total_relus")
-GROUP_METRICS = (
-    "n",
-    "accuracy",
-    "loss",
-    "relative_drop",
-    "grad_norm",
-    "per_sample_grad_norm",
-    "prob_margin",
-    "logit_margin",
-    "hessian_top_eig",
-)
-MODEL_METRICS = ("relu_count", "overall_accuracy", "worst_group_accuracy", "parity_gap", "param_distance")
-METRICS = GROUP_METRICS + MODEL_METRICS
-STATISTICS = ("mean", "std", "ci95")
+VARIANT_LABELS = {BASE_VARIANT: "all-ReLU model"} | {name: variant.label for name, variant in VARIANTS.items()}
+# The all-ReLU models first, then the registry's methods in its order; any other method follows
+# alphabetically.
+METHOD_ORDER = (BASE_METHOD, CONTROL_METHOD, *METHODS)
+# Columns that name one run rather than describe the model: dropped by the aggregation.
+PER_RUN_COLUMNS = ("seed", "cell")
 CONFIDENCE = 0.95
 
 
@@ -61,37 +53,38 @@ def ci95_half_width(std: np.ndarray | pd.Series, count: np.ndarray | pd.Series) 
     return np.where(enough, half_width, np.nan)
 
 
-def aggregate_over_seeds(group_metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per (experiment, method, budget, variant, group_id) with mean/std/ci95 of every metric.
+def aggregate_over_seeds(table: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """One row per `keys` with `n_seeds` and mean/std/ci95 of every metric over the seeds.
 
-    NaN values are left out of each metric's statistics separately. The rows are ordered by
-    experiment, method (METHOD_ORDER), budget, variant and group id.
+    `keys` and `metrics` are MODEL_KEYS and MODEL_METRICS for `model_metrics`, GROUP_KEYS and
+    GROUP_METRICS for `group_metrics`. NaN values are left out of each metric's statistics
+    separately. The rows are ordered as `sort_rows` orders them.
     """
-    required = (*KEY_COLUMNS, "seed", *DESCRIPTIVE_COLUMNS, *METRICS)
-    missing = [column for column in required if column not in group_metrics.columns]
+    keys, metrics = list(keys), list(metrics)
+    missing = [column for column in (*keys, "seed", *metrics) if column not in table.columns]
     if missing:
-        raise ValueError(f"group_metrics lacks columns {missing}; pass the evaluate stage's group_metrics table")
-    if group_metrics.empty:
-        raise ValueError("group_metrics is empty; run the evaluate stage for at least one model first")
-    duplicated = group_metrics.duplicated(subset=[*KEY_COLUMNS, "seed"])
+        raise ValueError(f"the table lacks columns {missing}; pass the evaluate stage's table with its keys {keys}")
+    if table.empty:
+        raise ValueError("the table is empty; run the evaluate stage for at least one model first")
+    duplicated = table.duplicated(subset=[*keys, "seed"])
     if duplicated.any():
-        first = group_metrics.loc[duplicated, [*KEY_COLUMNS, "seed"]].iloc[0].to_dict()
-        raise ValueError(f"group_metrics holds the same model, group and seed twice (e.g. {first}); drop duplicates")
+        first = table.loc[duplicated, [*keys, "seed"]].iloc[0].to_dict()
+        raise ValueError(f"the table holds the same key and seed twice (e.g. {first}); drop duplicates")
 
-    metrics = group_metrics[list(METRICS)].apply(pd.to_numeric, errors="coerce").astype(float)
-    grouped = metrics.groupby([group_metrics[key] for key in KEY_COLUMNS], sort=False)
+    descriptive = [column for column in table.columns if column not in (*keys, *metrics, *PER_RUN_COLUMNS)]
+    values = table[metrics].apply(pd.to_numeric, errors="coerce").astype(float)
+    grouped = values.groupby([table[key] for key in keys], sort=False)
     means, stds, counts = grouped.mean(), grouped.std(ddof=1), grouped.count()
     half_widths = pd.DataFrame(ci95_half_width(stds, counts), index=stds.index, columns=stds.columns)
 
-    by_key = group_metrics.groupby(list(KEY_COLUMNS), sort=False)
-    table = by_key[list(DESCRIPTIVE_COLUMNS)].first()
-    table["n_seeds"] = by_key["seed"].nunique()
-    for metric in METRICS:
-        table[f"{metric}_mean"] = means[metric]
-        table[f"{metric}_std"] = stds[metric]
-        table[f"{metric}_ci95"] = half_widths[metric]
-    table = table.reset_index()
-    return sort_rows(table)
+    by_key = table.groupby(keys, sort=False)
+    aggregated = by_key[descriptive].first()
+    aggregated["n_seeds"] = by_key["seed"].nunique()
+    for metric in metrics:
+        aggregated[f"{metric}_mean"] = means[metric]
+        aggregated[f"{metric}_std"] = stds[metric]
+        aggregated[f"{metric}_ci95"] = half_widths[metric]
+    return sort_rows(aggregated.reset_index())
 
 
 def variant_label(variant: str) -> str:
@@ -105,35 +98,52 @@ def method_rank(method: str) -> tuple[int, str]:
 
 
 def sort_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered by experiment, method rank, then the remaining key columns present."""
-    keys = [column for column in KEY_COLUMNS if column in table.columns and column not in ("experiment", "method")]
+    """Rows ordered by experiment, method rank, ReLUs kept (fewest first), budget, variant, group id."""
+    order = [
+        column for column in ("relus_kept", "budget", "variant", "group_id") if column in table.columns
+    ]
     ranked = table.assign(_method_rank=[method_rank(method)[0] for method in table["method"]])
-    ranked = ranked.sort_values(["experiment", "_method_rank", "method", *keys], kind="stable")
+    ranked = ranked.sort_values(["experiment", "_method_rank", "method", *order], kind="stable")
     return ranked.drop(columns="_method_rank").reset_index(drop=True)
 
 
-def model_summary(aggregated: pd.DataFrame) -> pd.DataFrame:
-    """One row per model (experiment, method, budget, variant) with the per-model metric columns.
-
-    The per-model metrics are repeated on every group row of `group_metrics`, so any one group row
-    of a model carries them; `n_seeds` is the largest over the model's groups.
-    """
-    statistic_columns = [f"{metric}_{statistic}" for metric in MODEL_METRICS for statistic in STATISTICS]
-    by_model = aggregated.groupby(list(MODEL_KEY_COLUMNS), sort=False)
-    summary = by_model[["dataset", "arch", "total_relus", *statistic_columns]].first()
-    summary.insert(3, "n_seeds", by_model["n_seeds"].max())
-    return sort_rows(summary.reset_index())
-
-
-def linearization_methods(aggregated: pd.DataFrame) -> list[str]:
+def linearization_methods(table: pd.DataFrame) -> list[str]:
     """Methods that remove ReLUs (everything but the base model and the finetune-only control), ordered."""
-    methods = set(aggregated["method"]) - {BASE_METHOD, CONTROL_METHOD}
+    methods = set(table["method"]) - {BASE_METHOD, CONTROL_METHOD}
     return sorted(methods, key=method_rank)
 
 
-def lowest_budget_rows(aggregated: pd.DataFrame, method: str, variant: str) -> pd.DataFrame:
-    """The rows of `method` and `variant` at that method's lowest budget (empty if there are none)."""
-    rows = aggregated[(aggregated["method"] == method) & (aggregated["variant"] == variant)]
+def rows_of(table: pd.DataFrame, method: str, variant: str) -> pd.DataFrame:
+    """The rows of one method and variant."""
+    return table[(table["method"] == method) & (table["variant"] == variant)]
+
+
+def lowest_budget_rows(table: pd.DataFrame, method: str, variant: str) -> pd.DataFrame:
+    """The rows of `method` and `variant` at that method's lowest budget, the one keeping fewest ReLUs
+    (empty if there are none)."""
+    rows = rows_of(table, method, variant)
     if rows.empty:
         return rows
-    return rows[rows["budget"] == rows["budget"].min()]
+    lowest = rows[rows["relus_kept"] == rows["relus_kept"].min()]
+    # Two declared budgets may keep as many ReLUs; take one, so that each group appears once.
+    return lowest[lowest["budget"] == lowest["budget"].iloc[0]]
+
+
+def budget_text(budget: object, relus_kept: float, total_relus: float | None = None) -> str:
+    """A budget for people: "250 ReLUs" when the declared budget is the count it keeps, else the
+    declared budget and the count, "14t (768 ReLUs)"; with `total_relus`, also the share kept,
+    "250 of 10,000 ReLUs (2.5%)" or "14t (768 of 10,000 ReLUs, 7.7%)"."""
+    count = f"{int(round(relus_kept)):,}"
+    share = ""
+    if total_relus is not None and pd.notna(total_relus) and total_relus > 0:
+        count = f"{count} of {int(round(total_relus)):,}"
+        share = f"{relus_kept / total_relus:.1%}"
+    if declares_count(budget, relus_kept):
+        return f"{count} ReLUs ({share})" if share else f"{count} ReLUs"
+    return f"{budget} ({count} ReLUs, {share})" if share else f"{budget} ({count} ReLUs)"
+
+
+def declares_count(budget: object, relus_kept: float) -> bool:
+    """Whether the declared budget is the very ReLU count kept ("250" keeping 250), so that writing
+    the count alone says it all. A DeepReDuce budget such as "12" is digits too, but names stages."""
+    return str(budget).isdigit() and int(str(budget)) == relus_kept

@@ -9,12 +9,11 @@ that one protocol and machine, not private inference in general, hence configura
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 KB_PER_MB = 1000.0  # decimal units, as communication is usually reported
 MICROSECONDS_PER_SECOND = 1e6
@@ -33,28 +32,23 @@ class PICostConfig(BaseModel):
     codebase on 2021 hardware. Other protocols or machines have other constants.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     offline_kb_per_relu: float = Field(
         17.1,
+        ge=0,
         description="Offline (pre-processing) garbled-circuit transfer per ReLU in KB; Delphi-style, 2021 hardware.",
     )
     online_kb_per_relu: float = Field(
         1.18,
+        ge=0,
         description="Online communication per ReLU in KB; Delphi-style protocol, 2021 hardware.",
     )
     client_us_per_relu: float = Field(
         17.0,
+        ge=0,
         description="Client garbled-circuit evaluation time per ReLU in microseconds; Delphi-style, 2021 hardware.",
     )
-
-    @field_validator("offline_kb_per_relu", "online_kb_per_relu", "client_us_per_relu")
-    @classmethod
-    def _finite_non_negative(cls, value: float, info: ValidationInfo) -> float:
-        if not (math.isfinite(value) and value >= 0):
-            default = cls.model_fields[info.field_name].default
-            raise ValueError(f"pi_cost.{info.field_name}={value} must be a finite number >= 0, e.g. {default}")
-        return value
 
 
 def _costs(relus: float | pd.Series, config: PICostConfig) -> dict[str, float | pd.Series]:
@@ -63,13 +57,6 @@ def _costs(relus: float | pd.Series, config: PICostConfig) -> dict[str, float | 
         "online_mb": relus * config.online_kb_per_relu / KB_PER_MB,
         "latency_s": relus * config.client_us_per_relu / MICROSECONDS_PER_SECOND,
     }
-
-
-def estimate_cost(relu_count: float, config: PICostConfig | None = None) -> dict[str, float]:
-    """{"offline_mb", "online_mb", "latency_s"} of one private inference with `relu_count` ReLUs."""
-    if not (math.isfinite(relu_count) and relu_count >= 0):
-        raise ValueError(f"relu_count={relu_count} must be a finite number >= 0")
-    return {name: float(value) for name, value in _costs(relu_count, config or PICostConfig()).items()}
 
 
 def add_cost_columns(

@@ -1,4 +1,10 @@
-"""The paper's figures, drawn from the seed-aggregated table of one experiment.
+"""The paper's figures, drawn from the seed-aggregated tables of one experiment.
+
+Every figure function takes `(groups, models, ...)`: the aggregated group table and the
+aggregated model table (see `reporting.aggregate`), both of one experiment, so that a registry can
+call each one alike; a figure reads whichever of the two holds its numbers. Budgets are plotted on
+a numeric axis of the ReLUs kept (`relus_kept`), never of the declared `budget` (a string such as
+"250", "p5" or "14t"), which labels ticks, bars and points where the count alone would not name it.
 
 Every function returns a `matplotlib.figure.Figure` built without pyplot, so no GUI backend or
 global figure list is involved (PNG output goes through Agg) and nothing needs closing. Error bars
@@ -31,9 +37,11 @@ from linearization_fairness.reporting.aggregate import (
     CONTROL_METHOD,
     MITIGATED_VARIANT,
     PLAIN_VARIANT,
+    budget_text,
+    declares_count,
     linearization_methods,
     lowest_budget_rows,
-    model_summary,
+    rows_of,
     variant_label,
 )
 from linearization_fairness.reporting.cost import COST_LABELS, CostColumn, PICostConfig, add_cost_columns
@@ -101,12 +109,12 @@ def no_data_figure(message: str) -> Figure:
     return figure
 
 
-def _experiment_title(aggregated: pd.DataFrame, title: str) -> str:
-    experiments = sorted(aggregated["experiment"].unique())
+def _experiment_title(groups: pd.DataFrame, models: pd.DataFrame, title: str) -> str:
+    experiments = sorted(set(groups["experiment"]) | set(models["experiment"]))
     if len(experiments) > 1:
         raise ValueError(
-            f"the table holds experiments {experiments}; pass one experiment's rows, "
-            f"e.g. aggregated[aggregated['experiment'] == {experiments[0]!r}]"
+            f"the tables hold experiments {experiments}; pass one experiment's rows of both, "
+            f"e.g. groups[groups['experiment'] == {experiments[0]!r}]"
         )
     return f"{title} ({experiments[0]})" if experiments else title
 
@@ -159,34 +167,37 @@ def _errors(column: pd.Series, scale: float = 1.0) -> np.ndarray:
     return np.nan_to_num(_values(column, scale), nan=0.0)
 
 
-def _budget_axis(
-    axes: Axes, values: np.ndarray, label: str = "ReLUs kept (budget, log scale)", number_format: str = ",.0f"
-) -> None:
-    """Log x axis with a tick at each value plotted, written as plain numbers rather than powers of ten."""
-    values = np.unique(np.asarray(values, dtype=float)[np.isfinite(values)])
+def _log_axis(axes: Axes, values: Sequence[float], labels: Sequence[str], axis_label: str) -> None:
+    """Log x axis with a tick at each value plotted, labelled `labels` rather than powers of ten."""
     # A log axis cannot show a model with zero ReLUs, so fall back to symlog when one is present.
-    if np.all(values > 0):
+    if all(value > 0 for value in values):
         axes.set_xscale("log")
     else:
         axes.set_xscale("symlog", linthresh=1.0)
-        label = label.replace("log scale", "symlog scale")
+        axis_label = axis_label.replace("log scale", "symlog scale")
     axes.xaxis.set_minor_locator(NullLocator())
-    axes.set_xticks(values, [format(value, number_format) for value in values], rotation=30, fontsize=8)
-    axes.set_xlabel(label)
+    axes.set_xticks(list(values), list(labels), rotation=30, fontsize=8)
+    axes.set_xlabel(axis_label)
 
 
-def _format_count(count: float) -> str:
-    return f"{int(round(count)):,}"
-
-
-def _rows(aggregated: pd.DataFrame, method: str, variant: str) -> pd.DataFrame:
-    return aggregated[(aggregated["method"] == method) & (aggregated["variant"] == variant)]
+def _budget_axis(axes: Axes, rows: pd.DataFrame) -> None:
+    """Log axis of the ReLUs kept, a tick per count plotted: the count, with the declared budgets
+    that are not that count below it ("768" over "14t"), so DeepReDuce and fractional budgets
+    stay recognisable."""
+    declared: dict[float, list[str]] = {}
+    for budget, relus_kept in rows[["budget", "relus_kept"]].drop_duplicates().itertuples(index=False):
+        names = declared.setdefault(float(relus_kept), [])
+        if not declares_count(budget, relus_kept) and str(budget) not in names:
+            names.append(str(budget))
+    counts = sorted(value for value in declared if np.isfinite(value))
+    labels = [f"{count:,.0f}" + "".join(f"\n{name}" for name in declared[count]) for count in counts]
+    _log_axis(axes, counts, labels, "ReLUs kept (log scale; declared budget below where not a count)")
 
 
 def _reference_row(models: pd.DataFrame, method: str, column: str) -> pd.Series | None:
     """The model row of the base model or the finetune-only control, if it has `column`."""
     variant = BASE_VARIANT if method == BASE_METHOD else PLAIN_VARIANT
-    rows = _rows(models, method, variant)
+    rows = rows_of(models, method, variant)
     rows = rows[rows[f"{column}_mean"].notna()]
     return None if rows.empty else rows.iloc[0]
 
@@ -240,12 +251,17 @@ def _grouped_bars(
 
 
 def _series_per_budget(rows: pd.DataFrame, error_column: str) -> list[BarSeries]:
-    """One bar series per budget of `rows`, largest budget first, shaded from light to dark."""
-    budgets = sorted(rows["budget"].unique(), reverse=True)
+    """One bar series per budget of `rows`, most ReLUs first, shaded from light to dark."""
+    budgets = rows[["budget", "relus_kept"]].drop_duplicates().sort_values("relus_kept", ascending=False)
     shades = matplotlib.colormaps["viridis"](np.linspace(0.85, 0.2, len(budgets)))
     return [
-        BarSeries(f"{_format_count(budget)} ReLUs", rows[rows["budget"] == budget], tuple(shade), error_column)
-        for budget, shade in zip(budgets, shades)
+        BarSeries(
+            budget_text(budget, relus_kept),
+            rows[(rows["budget"] == budget) & (rows["relus_kept"] == relus_kept)],
+            tuple(shade),
+            error_column,
+        )
+        for (budget, relus_kept), shade in zip(budgets.itertuples(index=False), shades)
     ]
 
 
@@ -253,19 +269,22 @@ def _minority_legend_handle() -> Patch:
     return Patch(facecolor="white", edgecolor="firebrick", hatch=MINORITY_HATCH, label="hatched / red: minority group")
 
 
-def fig_group_accuracy_drop_lowest_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+def fig_group_accuracy_drop_lowest_budget(
+    groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT
+) -> Figure:
     """Paper Fig. 1: per-group relative accuracy drop at each method's lowest budget, with the control."""
-    title = _experiment_title(aggregated, "Relative accuracy drop per group\nat each method's lowest ReLU budget")
-    methods = linearization_methods(aggregated)
+    title = _experiment_title(groups, models, "Relative accuracy drop per group\nat each method's lowest ReLU budget")
+    methods = linearization_methods(groups)
     series = []
     for method in methods:
-        rows = lowest_budget_rows(aggregated, method, variant)
+        rows = lowest_budget_rows(groups, method, variant)
         if rows["relative_drop_mean"].notna().any():
-            label = f"{method}, {_format_count(rows['budget'].iloc[0])} ReLUs, {variant_label(variant)}"
+            budget = budget_text(rows["budget"].iloc[0], rows["relus_kept"].iloc[0])
+            label = f"{method}, {budget}, {variant_label(variant)}"
             series.append(BarSeries(label, rows, _method_colour(method, methods), "relative_drop_ci95"))
     if not series:
         return no_data_figure(f"no data for the relative accuracy drop of linearized models ({variant_label(variant)})")
-    control = _rows(aggregated, CONTROL_METHOD, PLAIN_VARIANT)
+    control = rows_of(groups, CONTROL_METHOD, PLAIN_VARIANT)
     if control["relative_drop_mean"].notna().any():
         control_label = "finetune only (no ReLU removed)"
         series.append(BarSeries(control_label, control, CONTROL_STYLE["color"], "relative_drop_ci95"))
@@ -282,28 +301,27 @@ def fig_group_accuracy_drop_lowest_budget(aggregated: pd.DataFrame, variant: str
     return figure
 
 
-def fig_accuracy_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
-    """Paper Fig. 5: global accuracy vs ReLU budget per method, base model and control as reference lines."""
-    title = _experiment_title(aggregated, "Global accuracy vs ReLU budget")
-    return _model_metric_vs_budget(aggregated, "overall_accuracy", 100.0, "global test accuracy (%)", title, variant)
+def fig_accuracy_vs_budget(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 5: global accuracy vs ReLUs kept per method, base model and control as reference lines."""
+    title = _experiment_title(groups, models, "Global accuracy vs ReLU budget")
+    return _model_metric_vs_budget(models, "overall_accuracy", 100.0, "global test accuracy (%)", title, variant)
 
 
-def fig_param_distance_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
-    """Paper Fig. 8 (left): ||theta - theta_base||_2 vs ReLU budget per method, the control as reference."""
-    title = _experiment_title(aggregated, "Distance of the weights from the all-ReLU model")
+def fig_param_distance_vs_budget(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 8 (left): ||theta - theta_base||_2 vs ReLUs kept per method, the control as reference."""
+    title = _experiment_title(groups, models, "Distance of the weights from the all-ReLU model")
     label = "parameter distance ||θ − θ_base||₂"
-    return _model_metric_vs_budget(aggregated, "param_distance", 1.0, label, title, variant)
+    return _model_metric_vs_budget(models, "param_distance", 1.0, label, title, variant)
 
 
 def _model_metric_vs_budget(
-    aggregated: pd.DataFrame, column: str, scale: float, y_label: str, title: str, variant: str
+    models: pd.DataFrame, column: str, scale: float, y_label: str, title: str, variant: str
 ) -> Figure:
-    models = model_summary(aggregated)
-    methods = linearization_methods(aggregated)
+    methods = linearization_methods(models)
     lines = [
-        (method, rows.sort_values("budget"))
+        (method, rows.sort_values("relus_kept"))
         for method in methods
-        if not (rows := _rows(models, method, variant).dropna(subset=[f"{column}_mean"])).empty
+        if not (rows := rows_of(models, method, variant).dropna(subset=[f"{column}_mean"])).empty
     ]
     if not lines:
         return no_data_figure(f"no data for {column} of linearized models ({variant_label(variant)})")
@@ -311,7 +329,7 @@ def _model_metric_vs_budget(
     axes = figure.subplots()
     for method, rows in lines:
         axes.errorbar(
-            _values(rows["budget"]),
+            _values(rows["relus_kept"]),
             _values(rows[f"{column}_mean"], scale),
             yerr=_errors(rows[f"{column}_ci95"], scale),
             marker=_method_marker(method, methods),
@@ -320,20 +338,20 @@ def _model_metric_vs_budget(
             label=f"{method} ({variant_label(variant)})",
         )
     _draw_reference_lines(axes, models, column, scale)
-    _budget_axis(axes, np.concatenate([_values(rows["budget"]) for _, rows in lines]))
+    _budget_axis(axes, pd.concat([rows for _, rows in lines]))
     axes.set_ylabel(y_label)
     axes.legend(fontsize=7)
     figure.suptitle(title, fontsize=10)
     return figure
 
 
-def fig_relative_drop_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
-    """Paper Fig. 6: relative accuracy drop vs budget, one line per group, one panel per method."""
-    title = _experiment_title(aggregated, "Relative accuracy drop per group vs ReLU budget")
+def fig_relative_drop_vs_budget(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+    """Paper Fig. 6: relative accuracy drop vs ReLUs kept, one line per group, one panel per method."""
+    title = _experiment_title(groups, models, "Relative accuracy drop per group vs ReLU budget")
     panels = [
         (method, rows)
-        for method in linearization_methods(aggregated)
-        if (rows := _rows(aggregated, method, variant))["relative_drop_mean"].notna().any()
+        for method in linearization_methods(groups)
+        if (rows := rows_of(groups, method, variant))["relative_drop_mean"].notna().any()
     ]
     if not panels:
         return no_data_figure(f"no data for the relative accuracy drop of linearized models ({variant_label(variant)})")
@@ -342,16 +360,16 @@ def fig_relative_drop_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_V
     all_axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
     for axes, (method, rows) in zip(all_axes, panels):
         for group_id, style in styles.items():
-            line = rows[rows["group_id"] == group_id].sort_values("budget")
+            line = rows[rows["group_id"] == group_id].sort_values("relus_kept")
             if line.empty:
                 continue
-            budgets = _values(line["budget"])
+            relus = _values(line["relus_kept"])
             mean = _values(line["relative_drop_mean"], 100.0)
             half_width = _errors(line["relative_drop_ci95"], 100.0)
-            axes.plot(budgets, mean, marker="o", color=style.colour, linestyle=style.linestyle, label=style.label)
-            axes.fill_between(budgets, mean - half_width, mean + half_width, color=style.colour, alpha=0.15)
+            axes.plot(relus, mean, marker="o", color=style.colour, linestyle=style.linestyle, label=style.label)
+            axes.fill_between(relus, mean - half_width, mean + half_width, color=style.colour, alpha=0.15)
         axes.axhline(0.0, color="black", linewidth=0.6)
-        _budget_axis(axes, _values(rows["budget"]))
+        _budget_axis(axes, rows)
         axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
     all_axes[0].set_ylabel("relative accuracy drop\nvs all-ReLU model (%)")
     handles, labels = all_axes[0].get_legend_handles_labels()
@@ -361,24 +379,24 @@ def fig_relative_drop_vs_budget(aggregated: pd.DataFrame, variant: str = PLAIN_V
     return figure
 
 
-def fig_gradnorm_vs_accuracy(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+def fig_gradnorm_vs_accuracy(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
     """Paper Fig. 8 (middle): group accuracy vs the norm of the gradient of the group's mean loss."""
-    title = _experiment_title(aggregated, "Group accuracy vs group gradient norm")
+    title = _experiment_title(groups, models, "Group accuracy vs group gradient norm")
     x_label = "norm of the gradient of the group's mean loss"
-    return _group_metric_vs_accuracy(aggregated, "grad_norm", x_label, title, variant)
+    return _group_metric_vs_accuracy(groups, "grad_norm", x_label, title, variant)
 
 
-def fig_margin_vs_accuracy(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+def fig_margin_vs_accuracy(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
     """Paper Fig. 8 (right): group accuracy vs mean top-1 minus top-2 softmax probability."""
-    title = _experiment_title(aggregated, "Group accuracy vs distance to the decision boundary")
+    title = _experiment_title(groups, models, "Group accuracy vs distance to the decision boundary")
     x_label = "mean top-1 − top-2 softmax probability (distance to boundary)"
-    return _group_metric_vs_accuracy(aggregated, "prob_margin", x_label, title, variant)
+    return _group_metric_vs_accuracy(groups, "prob_margin", x_label, title, variant)
 
 
-def _group_metric_vs_accuracy(aggregated: pd.DataFrame, metric: str, x_label: str, title: str, variant: str) -> Figure:
+def _group_metric_vs_accuracy(groups: pd.DataFrame, metric: str, x_label: str, title: str, variant: str) -> Figure:
     """One point per (linearization method, budget, group): colour = group, marker = method."""
-    methods = linearization_methods(aggregated)
-    rows = aggregated[aggregated["method"].isin(methods) & (aggregated["variant"] == variant)]
+    methods = linearization_methods(groups)
+    rows = groups[groups["method"].isin(methods) & (groups["variant"] == variant)]
     rows = rows.dropna(subset=[f"{metric}_mean", "accuracy_mean"])
     if rows.empty:
         return no_data_figure(f"no data for {metric} and accuracy of linearized models ({variant_label(variant)})")
@@ -412,18 +430,18 @@ def _group_metric_vs_accuracy(aggregated: pd.DataFrame, metric: str, x_label: st
     return figure
 
 
-def fig_hessian_by_group(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
+def fig_hessian_by_group(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
     """Paper Fig. 4: top Hessian eigenvalue of each group's loss, bars per budget, one panel per method."""
-    title = _experiment_title(aggregated, "Top eigenvalue of the group loss Hessian")
-    base = _rows(aggregated, BASE_METHOD, BASE_VARIANT)
+    title = _experiment_title(groups, models, "Top eigenvalue of the group loss Hessian")
+    base = rows_of(groups, BASE_METHOD, BASE_VARIANT)
     base_series = (
         [BarSeries("all-ReLU base model", base, BASE_BAR_COLOUR, "hessian_top_eig_ci95")]
         if base["hessian_top_eig_mean"].notna().any()
         else []
     )
     panels = []
-    for method in linearization_methods(aggregated):
-        rows = _rows(aggregated, method, variant).dropna(subset=["hessian_top_eig_mean"])
+    for method in linearization_methods(groups):
+        rows = rows_of(groups, method, variant).dropna(subset=["hessian_top_eig_mean"])
         if not rows.empty:
             panels.append((method, base_series + _series_per_budget(rows, "hessian_top_eig_ci95")))
     if not panels:
@@ -443,18 +461,19 @@ def fig_hessian_by_group(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT)
     return figure
 
 
-def fig_mitigation_effect(aggregated: pd.DataFrame) -> Figure:
+def fig_mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame) -> Figure:
     """Paper Fig. 9: accuracy with fairness-aware finetuning minus plain finetuning, per group and budget.
 
     Error bars combine the two variants' intervals as if independent, sqrt(ci_f^2 + ci_m^2): an
     approximation that ignores the pairing of the two variants by seed.
     """
-    title = _experiment_title(aggregated, "Mitigation: fairness-aware minus plain finetuning accuracy")
+    title = _experiment_title(groups, models, "Mitigation: fairness-aware minus plain finetuning accuracy")
+    model_keys = ["budget", "relus_kept", "group_id"]
     panels = []
-    for method in linearization_methods(aggregated):
-        paired = _rows(aggregated, method, PLAIN_VARIANT).merge(
-            _rows(aggregated, method, MITIGATED_VARIANT)[["budget", "group_id", "accuracy_mean", "accuracy_ci95"]],
-            on=["budget", "group_id"],
+    for method in linearization_methods(groups):
+        paired = rows_of(groups, method, PLAIN_VARIANT).merge(
+            rows_of(groups, method, MITIGATED_VARIANT)[[*model_keys, "accuracy_mean", "accuracy_ci95"]],
+            on=model_keys,
             suffixes=("_plain", "_mitigated"),
         )
         paired["gain_mean"] = paired["accuracy_mean_mitigated"] - paired["accuracy_mean_plain"]
@@ -481,18 +500,20 @@ def fig_mitigation_effect(aggregated: pd.DataFrame) -> Figure:
 
 
 def fig_worst_group_vs_cost(
-    aggregated: pd.DataFrame,
+    groups: pd.DataFrame,
+    models: pd.DataFrame,
     pi_cost: PICostConfig | None = None,
     cost: CostColumn = "offline_mb",
     variant: str = PLAIN_VARIANT,
 ) -> Figure:
-    """Worst-group accuracy vs estimated private-inference cost (from each model's mean ReLU count)."""
+    """Worst-group accuracy vs estimated private-inference cost (from each model's ReLUs kept); each
+    linearized point is labelled with its declared budget, as the cost axis does not name it."""
     if cost not in COST_LABELS:
         raise ValueError(f"cost={cost!r} is unknown; use one of: {', '.join(COST_LABELS)}")
-    title = _experiment_title(aggregated, "Worst-group accuracy vs estimated private-inference cost")
-    models = add_cost_columns(model_summary(aggregated), pi_cost, relu_column="relu_count_mean")
-    models = models.dropna(subset=["worst_group_accuracy_mean", cost])
-    methods = linearization_methods(aggregated)
+    title = _experiment_title(groups, models, "Worst-group accuracy vs estimated private-inference cost")
+    costed = add_cost_columns(models, pi_cost, relu_column="relus_kept")
+    costed = costed.dropna(subset=["worst_group_accuracy_mean", cost])
+    methods = linearization_methods(models)
     curves = [
         (
             f"{method} ({variant_label(variant)})",
@@ -501,24 +522,27 @@ def fig_worst_group_vs_cost(
             _method_marker(method, methods),
         )
         for method in methods
-        if not (rows := _rows(models, method, variant)).empty
+        if not (rows := rows_of(costed, method, variant)).empty
     ]
+    labelled = len(curves)  # the reference models below keep every ReLU: no budget to name
     curves += [
         (label, rows, style["color"], marker)
         for method, label, style, marker in (
             (BASE_METHOD, "all-ReLU base model", BASE_STYLE, "*"),
             (CONTROL_METHOD, "finetune only (no ReLU removed)", CONTROL_STYLE, "X"),
         )
-        if not (rows := _rows(models, method, BASE_VARIANT if method == BASE_METHOD else PLAIN_VARIANT)).empty
+        if not (rows := rows_of(costed, method, BASE_VARIANT if method == BASE_METHOD else PLAIN_VARIANT)).empty
     ]
     if not curves:
         return no_data_figure("no data for worst-group accuracy with a known ReLU count")
     figure = Figure(figsize=PANEL_SIZE, layout="constrained")
     axes = figure.subplots()
-    for label, rows, colour, marker in curves:
+    budgets_at: dict[tuple[float, float], list[str]] = {}  # point -> the declared budgets drawn there
+    for index, (label, rows, colour, marker) in enumerate(curves):
+        x, y = _values(rows[cost]), _values(rows["worst_group_accuracy_mean"], 100.0)
         axes.errorbar(
-            _values(rows[cost]),
-            _values(rows["worst_group_accuracy_mean"], 100.0),
+            x,
+            y,
             yerr=_errors(rows["worst_group_accuracy_ci95"], 100.0),
             marker=marker,
             markersize=8 if marker in ("*", "X") else 6,
@@ -526,7 +550,14 @@ def fig_worst_group_vs_cost(
             capsize=3,
             label=label,
         )
-    _budget_axis(axes, models[cost].to_numpy(dtype=float), f"estimated {COST_LABELS[cost]}, log scale", ".3g")
+        if index < labelled:
+            for point, budget in zip(zip(x, y), rows["budget"]):
+                budgets_at.setdefault(point, []).append(str(budget))
+    # One label per point, so that methods meeting at the same cost and accuracy do not overprint.
+    for point, budgets in budgets_at.items():
+        axes.annotate("/".join(budgets), point, xytext=(4, 4), textcoords="offset points", fontsize=6, color="0.25")
+    costs = sorted(set(costed[cost].astype(float)))
+    _log_axis(axes, costs, [format(value, ".3g") for value in costs], f"estimated {COST_LABELS[cost]}, log scale")
     axes.set_ylabel("worst-group test accuracy (%)")
     axes.legend(fontsize=7)
     figure.suptitle(f"{title}\n(per-ReLU constants of a Delphi-style protocol, 2021 hardware)", fontsize=10)
@@ -630,19 +661,3 @@ def _predict_classes(model: torch.nn.Module, inputs: np.ndarray) -> np.ndarray:
         model.train(was_training)
     return logits.argmax(dim=1).cpu().numpy()
 
-
-def report_figures(
-    aggregated: pd.DataFrame, pi_cost: PICostConfig | None = None, variant: str = PLAIN_VARIANT
-) -> dict[str, Figure]:
-    """Every figure drawn from one experiment's aggregated table, keyed as in FIGURE_CAPTIONS."""
-    return {
-        "group_accuracy_drop_lowest_budget": fig_group_accuracy_drop_lowest_budget(aggregated, variant),
-        "accuracy_vs_budget": fig_accuracy_vs_budget(aggregated, variant),
-        "relative_drop_vs_budget": fig_relative_drop_vs_budget(aggregated, variant),
-        "param_distance_vs_budget": fig_param_distance_vs_budget(aggregated, variant),
-        "gradnorm_vs_accuracy": fig_gradnorm_vs_accuracy(aggregated, variant),
-        "margin_vs_accuracy": fig_margin_vs_accuracy(aggregated, variant),
-        "hessian_by_group": fig_hessian_by_group(aggregated, variant),
-        "mitigation_effect": fig_mitigation_effect(aggregated),
-        "worst_group_vs_cost": fig_worst_group_vs_cost(aggregated, pi_cost, variant=variant),
-    }

@@ -1,9 +1,11 @@
-"""Plain-English findings read off the seed-aggregated table.
+"""Plain-English findings read off the seed-aggregated tables of the models and their groups.
 
-Each sentence states numbers from the table (means over seeds, with the 95% interval where there
+Each sentence states numbers from the tables (means over seeds, with the 95% interval where there
 are several seeds); a finding whose inputs are missing (no minority group, one budget, no
 mitigated models, NaN metrics) is left out rather than guessed. Relative drops and accuracies are
-stored as fractions and written as percentages; differences are in percentage points.
+stored as fractions and written as percentages; differences are in percentage points. Budgets are
+ordered by the ReLUs they keep and written as declared with that count ("250 ReLUs",
+"14t (768 ReLUs)").
 """
 
 from __future__ import annotations
@@ -14,36 +16,42 @@ from linearization_fairness.reporting.aggregate import (
     CONTROL_METHOD,
     MITIGATED_VARIANT,
     PLAIN_VARIANT,
+    budget_text,
     linearization_methods,
     lowest_budget_rows,
+    rows_of,
     variant_label,
 )
 
-
 MODEL_ACCURACIES = (("worst_group_accuracy", "worst-group accuracy"), ("overall_accuracy", "global accuracy"))
+BUDGET = ["budget", "relus_kept"]  # together they name one budget of one method
 
 
-def findings(aggregated: pd.DataFrame, variant: str = PLAIN_VARIANT) -> list[str]:
+def findings(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> list[str]:
     """Sentences on who loses most, how the minority gap moves with the budget, mitigation and the control.
 
-    `variant` picks the linearized models the first two findings describe (plain KD finetuning by
-    default). With several experiments in the table every sentence starts with "[experiment] ".
+    `groups` and `models` are the aggregated group and model tables; `variant` picks the linearized
+    models the first two findings describe (plain KD finetuning by default). With several
+    experiments in the tables every sentence starts with "[experiment] ".
     """
-    experiments = sorted(aggregated["experiment"].unique())
+    experiments = sorted(set(groups["experiment"]) | set(models["experiment"]))
     sentences = []
     for experiment in experiments:
-        rows = aggregated[aggregated["experiment"] == experiment]
         prefix = f"[{experiment}] " if len(experiments) > 1 else ""
-        sentences += [prefix + sentence for sentence in _experiment_findings(rows, variant)]
+        experiment_groups = groups[groups["experiment"] == experiment]
+        experiment_models = models[models["experiment"] == experiment]
+        sentences += [
+            prefix + sentence for sentence in _experiment_findings(experiment_groups, experiment_models, variant)
+        ]
     return sentences
 
 
-def _experiment_findings(rows: pd.DataFrame, variant: str) -> list[str]:
-    methods = linearization_methods(rows)
-    candidates = [_largest_loss_at_lowest_budget(rows, method, variant) for method in methods]
-    candidates += [_minority_gap_trend(rows, method, variant) for method in methods]
-    candidates += [sentence for method in methods for sentence in _mitigation_effect(rows, method)]
-    candidates.append(_finetune_only_cost(rows))
+def _experiment_findings(groups: pd.DataFrame, models: pd.DataFrame, variant: str) -> list[str]:
+    methods = linearization_methods(groups)
+    candidates = [_largest_loss_at_lowest_budget(groups, models, method, variant) for method in methods]
+    candidates += [_minority_gap_trend(groups, method, variant) for method in methods]
+    candidates += [sentence for method in methods for sentence in _mitigation_effect(groups, models, method)]
+    candidates.append(_finetune_only_cost(groups))
     return [sentence for sentence in candidates if sentence is not None]
 
 
@@ -68,22 +76,27 @@ def _group(row: pd.Series) -> str:
     return f"'{row['group_name']}' ({kind}{share})"
 
 
-def _count(count: float) -> str:
-    return f"{int(round(count)):,}"
+def _at(table: pd.DataFrame, method: str, variant: str, budget: str, relus_kept: int) -> pd.DataFrame:
+    """The rows of one model: method, variant and budget."""
+    rows = rows_of(table, method, variant)
+    return rows[(rows["budget"] == budget) & (rows["relus_kept"] == relus_kept)]
 
 
-def _largest_loss_at_lowest_budget(rows: pd.DataFrame, method: str, variant: str) -> str | None:
-    lowest = lowest_budget_rows(rows, method, variant).dropna(subset=["relative_drop_mean"])
+def _total_relus(models: pd.DataFrame, row: pd.Series) -> float | None:
+    """The ReLUs of the all-ReLU architecture, read off the model row of a group row's model."""
+    model = _at(models, row["method"], row["variant"], row["budget"], row["relus_kept"])
+    return None if model.empty else model["total_relus"].iloc[0]
+
+
+def _largest_loss_at_lowest_budget(groups: pd.DataFrame, models: pd.DataFrame, method: str, variant: str) -> str | None:
+    lowest = lowest_budget_rows(groups, method, variant).dropna(subset=["relative_drop_mean"])
     if lowest.empty:
         return None
     most = lowest.loc[lowest["relative_drop_mean"].idxmax()]
     least = lowest.loc[lowest["relative_drop_mean"].idxmin()]
-    budget = f"{_count(most['budget'])} ReLUs"
-    if pd.notna(most["total_relus"]) and most["total_relus"] > 0:
-        share = most["budget"] / most["total_relus"]
-        budget = f"{_count(most['budget'])} of {_count(most['total_relus'])} ReLUs, {share:.1%}"
+    budget = budget_text(most["budget"], most["relus_kept"], _total_relus(models, most))
     sentence = (
-        f"At its lowest budget ({budget}), {method} with {variant_label(variant)} hurts group {_group(most)} most: "
+        f"At its lowest budget, {budget}, {method} with {variant_label(variant)} hurts group {_group(most)} most: "
         f"relative accuracy drop {_percent(most['relative_drop_mean'])}{_interval(most, 'relative_drop')}"
     )
     if least["group_id"] != most["group_id"]:
@@ -91,17 +104,18 @@ def _largest_loss_at_lowest_budget(rows: pd.DataFrame, method: str, variant: str
     return sentence + "."
 
 
-def _minority_gap_trend(rows: pd.DataFrame, method: str, variant: str) -> str | None:
-    """Mean relative drop of minority groups minus that of majority groups, from the largest budget down."""
-    drops = rows[(rows["method"] == method) & (rows["variant"] == variant)].dropna(subset=["relative_drop_mean"])
+def _minority_gap_trend(groups: pd.DataFrame, method: str, variant: str) -> str | None:
+    """Mean relative drop of minority groups minus that of majority groups, from the most ReLUs kept down."""
+    drops = rows_of(groups, method, variant).dropna(subset=["relative_drop_mean"])
     minority = drops["is_minority"].eq(True)
     gap = (
-        drops[minority].groupby("budget")["relative_drop_mean"].mean()
-        - drops[~minority].groupby("budget")["relative_drop_mean"].mean()
+        drops[minority].groupby(BUDGET)["relative_drop_mean"].mean()
+        - drops[~minority].groupby(BUDGET)["relative_drop_mean"].mean()
     ).dropna()
     if len(gap) < 2:
         return None
-    gap = gap.sort_index(ascending=False)
+    gap = gap.sort_index(level="relus_kept", ascending=False)
+    budgets = [budget_text(budget, relus_kept) for budget, relus_kept in gap.index]
     largest, smallest = gap.iloc[0], gap.iloc[-1]
     if round(100 * smallest, 1) > round(100 * largest, 1):
         movement = "rises"
@@ -112,36 +126,42 @@ def _minority_gap_trend(rows: pd.DataFrame, method: str, variant: str) -> str | 
     sentence = (
         f"For {method} with {variant_label(variant)}, the minority groups' mean relative accuracy drop "
         f"minus the majority groups' "
-        f"{movement} from {100 * largest:.1f} percentage points at {_count(gap.index[0])} ReLUs "
-        f"to {100 * smallest:.1f} at {_count(gap.index[-1])} ReLUs"
+        f"{movement} from {100 * largest:.1f} percentage points at {budgets[0]} "
+        f"to {100 * smallest:.1f} at {budgets[-1]}"
     )
     if len(gap) > 2:
-        steps = ", ".join(f"{_count(budget)}: {100 * value:.1f}" for budget, value in gap.items())
+        steps = ", ".join(f"{budget}: {100 * value:.1f}" for budget, value in zip(budgets, gap))
         sentence += f" (per budget, most ReLUs first: {steps})"
     return sentence + "."
 
 
-def _mitigation_effect(rows: pd.DataFrame, method: str) -> list[str]:
+def _mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame, method: str) -> list[str]:
     """Per budget with both variants: the plain-finetuning worst group, worst-group and global accuracy."""
-    plain = rows[(rows["method"] == method) & (rows["variant"] == PLAIN_VARIANT)]
-    mitigated = rows[(rows["method"] == method) & (rows["variant"] == MITIGATED_VARIANT)]
+    budgets = (
+        rows_of(groups, method, PLAIN_VARIANT)[BUDGET]
+        .merge(rows_of(groups, method, MITIGATED_VARIANT)[BUDGET])
+        .drop_duplicates()
+        .sort_values("relus_kept")
+    )
     sentences = []
-    for budget in sorted(set(plain["budget"]) & set(mitigated["budget"])):
-        plain_rows = plain[plain["budget"] == budget].dropna(subset=["accuracy_mean"])
-        mitigated_rows = mitigated[mitigated["budget"] == budget].set_index("group_id")
+    for budget, relus_kept in budgets.itertuples(index=False):
+        plain_groups = _at(groups, method, PLAIN_VARIANT, budget, relus_kept).dropna(subset=["accuracy_mean"])
+        mitigated_groups = _at(groups, method, MITIGATED_VARIANT, budget, relus_kept).set_index("group_id")
         clauses = []
-        if not plain_rows.empty:
-            worst = plain_rows.loc[plain_rows["accuracy_mean"].idxmin()]
-            after = mitigated_rows["accuracy_mean"].get(worst["group_id"], float("nan"))
+        if not plain_groups.empty:
+            worst = plain_groups.loc[plain_groups["accuracy_mean"].idxmin()]
+            after = mitigated_groups["accuracy_mean"].get(worst["group_id"], float("nan"))
             if pd.notna(after):
                 clauses.append(
                     f"the worst group under plain finetuning, {_group(worst)}, goes from "
                     f"{_percent(worst['accuracy_mean'])} to {_percent(after)} "
                     f"({_points(after - worst['accuracy_mean'])})"
                 )
+        plain_model = _at(models, method, PLAIN_VARIANT, budget, relus_kept)
+        mitigated_model = _at(models, method, MITIGATED_VARIANT, budget, relus_kept)
         for metric, label in MODEL_ACCURACIES:
-            before = plain[plain["budget"] == budget][f"{metric}_mean"].dropna()
-            after = mitigated_rows[f"{metric}_mean"].dropna()
+            before = plain_model[f"{metric}_mean"].dropna()
+            after = mitigated_model[f"{metric}_mean"].dropna()
             if not before.empty and not after.empty:
                 change = after.iloc[0] - before.iloc[0]
                 clauses.append(
@@ -149,15 +169,15 @@ def _mitigation_effect(rows: pd.DataFrame, method: str) -> list[str]:
                 )
         if clauses:
             sentences.append(
-                f"Fairness-aware instead of plain finetuning for {method} at {_count(budget)} ReLUs: "
+                f"Fairness-aware instead of plain finetuning for {method} at {budget_text(budget, relus_kept)}: "
                 + "; ".join(clauses)
                 + "."
             )
     return sentences
 
 
-def _finetune_only_cost(rows: pd.DataFrame) -> str | None:
-    control = rows[(rows["method"] == CONTROL_METHOD) & (rows["variant"] == PLAIN_VARIANT)]
+def _finetune_only_cost(groups: pd.DataFrame) -> str | None:
+    control = rows_of(groups, CONTROL_METHOD, PLAIN_VARIANT)
     control = control.dropna(subset=["relative_drop_mean"]).drop_duplicates("group_id")
     if control.empty:
         return None

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from linearization_fairness.reporting.aggregate import BASE_METHOD, CONTROL_METHOD, VARIANT_LABELS, model_summary
+from linearization_fairness.reporting.aggregate import CONTROL_METHOD, VARIANT_LABELS
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
 
@@ -36,11 +36,13 @@ nav a { margin-right: 1em; } .note { font-size: .85em; color: #555; }
 """
 
 
-def figure_data_uri(figure: Figure, dpi: int = 100) -> str:
-    """The figure as a `data:image/png;base64,...` URI."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def figure_data_uri(figure: Figure | bytes, dpi: int = 100) -> str:
+    """The figure as a `data:image/png;base64,...` URI: PNG bytes as they are, a Figure rendered at `dpi`."""
+    if isinstance(figure, Figure):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        figure = buffer.getvalue()
+    return "data:image/png;base64," + base64.b64encode(figure).decode("ascii")
 
 
 def _text(value: object) -> str:
@@ -68,16 +70,27 @@ def table_html(table: pd.DataFrame) -> str:
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Nested mapping to (dotted.key, value) rows; lists and other leaves written as JSON."""
+TOP_LEVEL = "(top level)"
+
+
+def flatten_config(config: Mapping[str, Any], section: str = "") -> list[tuple[str, str, str]]:
+    """A nested mapping of plain values as (section, parameter, value) rows, one per leaf: the section
+    is the dotted path of the mappings above the leaf (`linearize.snl`), values written compactly."""
     rows = []
     for key, value in config.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, Mapping) and value:
-            rows += flatten_config(value, name)
+            rows += flatten_config(value, f"{section}.{key}" if section else str(key))
         else:
-            rows.append((name, json.dumps(value, default=str)))
+            rows.append((section or TOP_LEVEL, str(key), config_value(value)))
     return rows
+
+
+def config_value(value: Any) -> str:
+    """A leaf as one would write it in the YAML config: strings bare, anything else as compact JSON
+    (`[750, 250]`, `true`, `null`, `{}`)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
 
 
 def _with_interval(mean: pd.Series, half_width: pd.Series, scale: float, decimals: int = 1) -> pd.Series:
@@ -92,21 +105,26 @@ def _with_interval(mean: pd.Series, half_width: pd.Series, scale: float, decimal
     return pd.Series([one(value, interval) for value, interval in zip(mean, half_width)], index=mean.index)
 
 
-def model_results_table(aggregated: pd.DataFrame) -> pd.DataFrame:
-    """Per method x budget x variant: ReLUs kept, global and worst-group accuracy, parity gap, weight distance."""
-    summary = model_summary(aggregated)
+# The columns that name a model in the results tables, and their headers.
+MODEL_COLUMNS = {
+    "experiment": "experiment",
+    "method": "method",
+    "budget": "budget",
+    "relus_kept": "ReLUs kept",
+    "variant": "variant",
+}
+
+
+def model_results_table(models: pd.DataFrame) -> pd.DataFrame:
+    """Per model (method x budget x variant): seeds, global and worst-group accuracy, parity gap, weight distance."""
 
     def cells(metric: str, scale: float, decimals: int = 1) -> pd.Series:
-        return _with_interval(summary[f"{metric}_mean"], summary[f"{metric}_ci95"], scale, decimals)
+        return _with_interval(models[f"{metric}_mean"], models[f"{metric}_ci95"], scale, decimals)
 
     return pd.DataFrame(
         {
-            "experiment": summary["experiment"],
-            "method": summary["method"],
-            "budget": summary["budget"],
-            "variant": summary["variant"],
-            "seeds": summary["n_seeds"],
-            "ReLUs kept": cells("relu_count", 1.0, 0),
+            **{label: models[column] for column, label in MODEL_COLUMNS.items()},
+            "seeds": models["n_seeds"],
             "global accuracy (%)": cells("overall_accuracy", 100.0),
             "worst-group accuracy (%)": cells("worst_group_accuracy", 100.0),
             "parity gap (points)": cells("parity_gap", 100.0),
@@ -115,20 +133,21 @@ def model_results_table(aggregated: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def per_group_table(aggregated: pd.DataFrame, metric: str, scale: float) -> pd.DataFrame:
+def per_group_table(groups: pd.DataFrame, metric: str, scale: float) -> pd.DataFrame:
     """One row per model, one column per group (minority groups marked), cells "mean ± ci95"."""
-    cells = aggregated.assign(
-        cell=_with_interval(aggregated[f"{metric}_mean"], aggregated[f"{metric}_ci95"], scale),
+    if groups.empty:
+        return pd.DataFrame()
+    cells = groups.assign(
+        cell=_with_interval(groups[f"{metric}_mean"], groups[f"{metric}_ci95"], scale),
         group=[
             f"{name} (minority)" if pd.notna(minority) and minority else str(name)
-            for name, minority in zip(aggregated["group_name"], aggregated["is_minority"])
+            for name, minority in zip(groups["group_name"], groups["is_minority"])
         ],
     )
     group_order = cells.sort_values(["train_share", "group_id"], ascending=[False, True])["group"].unique()
-    wide = cells.pivot_table(
-        index=["experiment", "method", "budget", "variant"], columns="group", values="cell", aggfunc="first", sort=False
-    )
-    return wide.reindex(columns=group_order).fillna("–").reset_index().rename_axis(columns=None)
+    wide = cells.pivot_table(index=list(MODEL_COLUMNS), columns="group", values="cell", aggfunc="first", sort=False)
+    wide = wide.reindex(columns=group_order).fillna("–").reset_index().rename_axis(columns=None)
+    return wide.rename(columns=MODEL_COLUMNS)
 
 
 def group_statistics_table(group_statistics: pd.DataFrame) -> pd.DataFrame:
@@ -147,19 +166,17 @@ def group_statistics_table(group_statistics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns).reset_index()
 
 
-def cost_table(aggregated: pd.DataFrame, pi_cost: PICostConfig) -> pd.DataFrame:
-    """Per model (variants share a ReLU count): ReLUs kept, their share of the base model's, estimated cost."""
-    summary = model_summary(aggregated).drop_duplicates(["experiment", "method", "budget"])
-    with_cost = add_cost_columns(summary, pi_cost, relu_column="relu_count_mean")
-    base = with_cost[with_cost["method"] == BASE_METHOD].set_index("experiment")["relu_count_mean"]
-    base_relus = with_cost["experiment"].map(base)
+def cost_table(models: pd.DataFrame, pi_cost: PICostConfig) -> pd.DataFrame:
+    """Per model (variants share a ReLU count): ReLUs kept, their share of all ReLUs, estimated cost."""
+    distinct = models.drop_duplicates(["experiment", "method", "budget", "relus_kept"])
+    with_cost = add_cost_columns(distinct, pi_cost, relu_column="relus_kept")
     return pd.DataFrame(
         {
             "experiment": with_cost["experiment"],
             "method": with_cost["method"],
             "budget": with_cost["budget"],
-            "ReLUs kept (mean)": with_cost["relu_count_mean"].round(0),
-            "share of base ReLUs (%)": (100 * with_cost["relu_count_mean"] / base_relus).round(2),
+            "ReLUs kept": with_cost["relus_kept"],
+            "share of all ReLUs (%)": (100 * with_cost["relus_kept"] / with_cost["total_relus"]).round(2),
             **{COST_LABELS[column]: with_cost[column].round(3) for column in COST_LABELS},
         }
     )
@@ -169,6 +186,10 @@ RESULTS_NOTE = (
     '<p class="note">Variants: '
     + "; ".join(f"{html.escape(variant)} = {html.escape(label)}" for variant, label in VARIANT_LABELS.items())
     + f". Method {CONTROL_METHOD} is the all-ReLU model finetuned with distillation, no ReLU removed (a control). "
+    "The budget is as the sweep declares it (a ReLU count such as 250, a share of the ReLUs such as p5 for 5%, "
+    "or a DeepReDuce choice of stages such as 14t; all for the all-ReLU models), next to the ReLUs it keeps. "
+    "A group is a minority when its share of the training split is below the uniform share 1/G, "
+    "for G groups. "
     "Cells are means over seeds ± the half-width of the Student-t 95% confidence interval (none with one seed).</p>"
 )
 
@@ -181,33 +202,42 @@ def build_report_html(
     title: str,
     config: Mapping[str, Any],
     group_statistics: pd.DataFrame,
-    aggregated: pd.DataFrame,
-    figures: Mapping[str, Figure],
+    groups: pd.DataFrame,
+    models: pd.DataFrame,
+    figures: Mapping[str, bytes | Figure],
     findings: Sequence[str],
     pi_cost: PICostConfig | None = None,
+    captions: Mapping[str, str] | None = None,
     dpi: int = 100,
 ) -> str:
-    """The whole report as one HTML string; `figures` keys pick captions from FIGURE_CAPTIONS."""
+    """The whole report as one HTML string.
+
+    `config`: the resolved configuration, a nested mapping of plain values (every default filled
+    in); `groups` and `models`: the aggregated group and model tables; `figures`: name -> PNG
+    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default).
+    """
     pi_cost = pi_cost or PICostConfig()
+    captions = FIGURE_CAPTIONS if captions is None else captions
     findings_body = (
         "<ul>" + "".join(f"<li>{_text(sentence)}</li>" for sentence in findings) + "</ul>"
         if findings
         else '<p class="note">The results hold nothing to state yet (no linearized models with measured metrics).</p>'
     )
-    config_rows = pd.DataFrame(flatten_config(config), columns=["parameter", "value"])
+    config_rows = pd.DataFrame(flatten_config(config), columns=["section", "parameter", "value"])
     results_body = '<p class="note">No aggregated results.</p>'
     cost_body = '<p class="note">No models to cost.</p>'
-    if not aggregated.empty:
+    if not (models.empty and groups.empty):
         results_body = (
             RESULTS_NOTE
             + "<h3>Per model: mean ± 95% CI over seeds</h3>"
-            + table_html(model_results_table(aggregated))
+            + table_html(model_results_table(models))
             + "<h3>Per group: accuracy (%)</h3>"
-            + table_html(per_group_table(aggregated, "accuracy", 100.0))
+            + table_html(per_group_table(groups, "accuracy", 100.0))
             + "<h3>Per group: relative accuracy drop vs the all-ReLU model of the same seed (%)</h3>"
-            + table_html(per_group_table(aggregated, "relative_drop", 100.0))
+            + table_html(per_group_table(groups, "relative_drop", 100.0))
         )
-        cost_body = table_html(cost_table(aggregated, pi_cost))
+    if not models.empty:
+        cost_body = table_html(cost_table(models, pi_cost))
     cost_note = (
         f'<p class="note">Estimated as ReLU count x per-ReLU constants of one protocol: '
         f"{pi_cost.offline_kb_per_relu:g} KB offline garbled-circuit transfer, {pi_cost.online_kb_per_relu:g} KB "
@@ -217,7 +247,7 @@ def build_report_html(
     )
     figures_body = "".join(
         f'<figure id="figure-{_text(name)}"><img alt="{_text(name)}" src="{figure_data_uri(figure, dpi)}">'
-        f"<figcaption>{_text(FIGURE_CAPTIONS.get(name, name))}</figcaption></figure>"
+        f"<figcaption>{_text(captions.get(name, name))}</figcaption></figure>"
         for name, figure in figures.items()
     ) or '<p class="note">No figures.</p>'
     navigation = "<nav>" + "".join(f'<a href="#{section_id}">{section_id}</a>' for section_id in SECTION_IDS) + "</nav>"

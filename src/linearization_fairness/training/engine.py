@@ -35,7 +35,7 @@ from linearization_fairness.training.objectives import CrossEntropy, Objective
 logger = logging.getLogger(__name__)
 
 Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (x, y, group)
-CHECKPOINT_FORMAT_VERSION = 1
+CHECKPOINT_FORMAT_VERSION = 2
 
 
 class NonFiniteLossError(RuntimeError):
@@ -91,6 +91,7 @@ def train(
     objective: Objective | None = None,
     checkpoint_path: str | os.PathLike | None = None,
     select_on: str | None = "val_accuracy",
+    seed: int = 0,
 ) -> TrainResult:
     """Train `model` in place and keep the epoch that scores best on `select_on`.
 
@@ -99,6 +100,7 @@ def train(
     None keeps the last epoch (e.g. a mask search that must end at its ReLU budget).
     val_loss is plain cross-entropy whatever the objective, so it compares across stages.
     If `checkpoint_path` exists the run resumes from it; it is deleted when the run finishes.
+    `seed` fixes the shuffling and augmentation of every epoch.
     """
     device = resolve_device(config.device)
     objective = objective if objective is not None else CrossEntropy()
@@ -112,9 +114,11 @@ def train(
     optimizer = _build_optimizer(objective.param_groups(model, config), config)
     forward = torch.compile(model) if config.compile else model
 
+    # What the checkpoint must have been written under to be resumed.
+    settings = {**config.model_dump(exclude=EXECUTION_ONLY_FIELDS), "seed": seed, "select_on": select_on}
     run = _RunState()
     if checkpoint_path is not None and Path(checkpoint_path).exists():
-        run = _resume(Path(checkpoint_path), model, optimizer, objective, config, select_on)
+        run = _resume(Path(checkpoint_path), model, optimizer, objective, settings)
         logger.info("resumed from %s after epoch %d", checkpoint_path, run.epochs_done)
 
     show_progress = config.progress and sys.stderr.isatty() and not os.environ.get("CI")
@@ -126,7 +130,7 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * lr_multiplier(config, epoch - 1)
         train_loss_sum, train_correct, train_seen = _train_epoch(
-            forward, model, optimizer, objective, (x_train, y_train, group_train), config, epoch
+            forward, model, optimizer, objective, (x_train, y_train, group_train), config, seed, epoch
         )
         val_logits = evaluate_logits(forward, x_val, config.eval_batch_size)
         val_loss_sum = F.cross_entropy(val_logits, y_val, reduction="sum")
@@ -152,7 +156,7 @@ def train(
         if stop:
             run.stopped_reason = stop if isinstance(stop, str) else "stopped by the objective"
         if checkpoint_path is not None and epoch % config.checkpoint_every == 0:
-            _save_checkpoint(Path(checkpoint_path), run, model, optimizer, objective, config, select_on)
+            _save_checkpoint(Path(checkpoint_path), run, model, optimizer, objective, settings)
 
         bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_accuracy:.4f}", val_acc=f"{metrics['val_accuracy']:.4f}")
         bar.update(1)
@@ -183,6 +187,7 @@ def _train_epoch(
     objective: Objective,
     data: Split,
     config: TrainConfig,
+    seed: int,
     epoch: int,
 ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """One pass in fixed-size batches (the remainder differs every epoch and is skipped, which
@@ -193,7 +198,7 @@ def _train_epoch(
     batch_size = min(config.batch_size, len(x))
     steps = len(x) // batch_size
     seen = steps * batch_size
-    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     order = torch.randperm(len(x), generator=generator)[:seen].to(device)
     if config.augment:
         offsets, flips = draw_crops_and_flips(seen, config.augment_padding, generator)
@@ -329,14 +334,12 @@ def _save_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     objective: Objective,
-    config: TrainConfig,
-    select_on: str | None,
+    settings: dict[str, Any],
 ) -> None:
     atomic_torch_save(
         {
             "format_version": CHECKPOINT_FORMAT_VERSION,
-            "config": config.model_dump(exclude=EXECUTION_ONLY_FIELDS),
-            "select_on": select_on,
+            "settings": settings,
             "epochs_done": run.epochs_done,
             "history": run.history,
             "best_epoch": run.best_epoch,
@@ -358,15 +361,13 @@ def _resume(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     objective: Objective,
-    config: TrainConfig,
-    select_on: str | None,
+    settings: dict[str, Any],
 ) -> _RunState:
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise ValueError(f"{path} is not a training checkpoint of this version; delete it to start over")
-    saved = {**checkpoint["config"], "select_on": checkpoint["select_on"]}
-    current = {**config.model_dump(exclude=EXECUTION_ONLY_FIELDS), "select_on": select_on}
-    changed = [f"{key}: {saved.get(key)!r} -> {current[key]!r}" for key in current if saved.get(key) != current[key]]
+    saved = checkpoint["settings"]
+    changed = [f"{key}: {saved.get(key)!r} -> {value!r}" for key, value in settings.items() if saved.get(key) != value]
     if changed:
         raise ValueError(
             f"checkpoint {path} was written with other settings ({'; '.join(changed)}); "

@@ -1,19 +1,15 @@
 from kedro.pipeline import Pipeline, node
 
+from linearization_fairness.pipelines.common import bound_node
 from linearization_fairness.pipelines.base_train.nodes import train_base_model
+from linearization_fairness.sweep import Cell
 from linearization_fairness.training import plot_history
 
 
-def create_pipeline() -> Pipeline:
+def create_pipeline(cell: Cell) -> Pipeline:
     return Pipeline(
         [
-            node(
-                train_base_model,
-                inputs=["splits", "data_info", "params:model", "params:base_train", "params:cell", "params:checkpoint_dir"],
-                outputs=["base_model", "base_history"],
-                name="train_base_model",
-            ),
-            node(plot_history, inputs="base_history", outputs="base_history_plot", name="plot_base_history"),
-        ],
-        tags="base_train",
+            bound_node(train_base_model, ["splits", "data_info"], ["base_model", "base_history"], "train_base_model", "base_train", cell=cell),
+            node(plot_history, "base_history", "base_history_plot", name="plot_base_history", tags="base_train"),
+        ]
     )

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linearization_fairness.data import DataConfig, group_statistics, prepare
+from linearization_fairness.data import group_statistics, prepare
+from linearization_fairness.sweep import Experiment
 
 
-def prepare_data(
-    config: DataConfig, raw_data_dir: str
-) -> tuple[dict[str, np.ndarray], dict[str, Any], pd.DataFrame]:
+def prepare_data(*, experiment: Experiment) -> tuple[dict[str, np.ndarray], dict[str, Any], pd.DataFrame]:
     """Splits as arrays, the dataset's description, and the group counts per split."""
-    prepared = prepare(config, Path(raw_data_dir))
+    prepared = prepare(experiment.config.data, Path(experiment.run.raw_data_dir))
     return prepared.to_arrays(), prepared.info, group_statistics(prepared)

@@ -1,17 +1,10 @@
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline
 
+from linearization_fairness.pipelines.common import bound_node
 from linearization_fairness.pipelines.data_prep.nodes import prepare_data
+from linearization_fairness.sweep import Experiment
 
 
-def create_pipeline() -> Pipeline:
-    return Pipeline(
-        [
-            node(
-                prepare_data,
-                inputs=["params:data", "params:raw_data_dir"],
-                outputs=["splits", "data_info", "group_statistics"],
-                name="prepare_data",
-            )
-        ],
-        tags="data_prep",
-    )
+def create_pipeline(experiment: Experiment) -> Pipeline:
+    outputs = ["splits", "data_info", "group_statistics"]
+    return Pipeline([bound_node(prepare_data, None, outputs, "prepare_data", "data_prep", experiment=experiment)])

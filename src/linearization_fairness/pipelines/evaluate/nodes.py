@@ -5,10 +5,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linearization_fairness.metrics import MetricsConfig
 from linearization_fairness.metrics.table import measure_model
 from linearization_fairness.models import ModelArtifact
 from linearization_fairness.pipelines.common import split_tensors
+from linearization_fairness.results import CellGroupMetrics, ModelMetrics, is_minority
 from linearization_fairness.sweep import Cell
 from linearization_fairness.training import resolve_device
 
@@ -18,42 +18,29 @@ def evaluate_model(
     data_info: dict[str, Any],
     model: ModelArtifact,
     base_model: ModelArtifact,
-    evaluate: MetricsConfig,
+    *,
     cell: Cell,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The model's rows of `group_metrics` (all but `relative_drop`, which needs every cell) and
-    its per-sample test predictions."""
-    table, predictions = measure_model(
-        model.build(), base_model.build(), split_tensors(splits, "test"), data_info["group_names"], evaluate,
-        resolve_device("auto"),
+    variant: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The model's row of `model_metrics`, its rows of `group_metrics` (all but `relative_drop`,
+    which needs the base model's cell) and its per-sample test predictions."""
+    groups, model_values, predictions = measure_model(
+        model.build(), base_model.build(), split_tensors(splits, "test"), data_info["group_names"],
+        cell.config.evaluate, resolve_device("auto"),
     )  # fmt: skip
-    groups, counts = np.unique(splits["train_group"], return_counts=True)
-    train_share = pd.Series(counts / counts.sum(), index=groups)
-    num_groups = len(data_info["group_names"])
-    description = {
-        "experiment": cell.experiment,
-        "dataset": data_info["dataset"],
-        "arch": model.model_config["arch"],
+    keys = {
+        "experiment": cell.experiment.name,
         "method": cell.method,
-        "budget": int(model.metadata.get("budget", model.metadata["total_relu_sites"])),
-        "cell": cell.name,
-        "relu_count": int(model.metadata["relu_count"]),
-        "total_relus": int(model.metadata["total_relu_sites"]),
+        "budget": cell.budget_label,
+        "relus_kept": int(model.metadata["relu_count"]),
+        "variant": variant,
         "seed": cell.seed,
-        "variant": model.metadata["variant"],
+        "cell": cell.name,
     }
-    table = table.assign(**description)
-    table["train_share"] = table["group_id"].map(train_share).fillna(0.0)
-    table["is_minority"] = table["train_share"] < 1.0 / num_groups
-    predictions = predictions.assign(split="test", variant=description["variant"], cell=cell.name)
-    return table, predictions
-
-
-def evaluate_base_model(
-    splits: dict[str, np.ndarray],
-    data_info: dict[str, Any],
-    base_model: ModelArtifact,
-    evaluate: MetricsConfig,
-    cell: Cell,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return evaluate_model(splits, data_info, base_model, base_model, evaluate, cell)
+    description = {"dataset": data_info["dataset"], "arch": model.model_config["arch"], "total_relus": int(model.metadata["total_relu_sites"])}
+    model_row = ModelMetrics.validate(pd.DataFrame([keys | description | model_values]))
+    ids, counts = np.unique(splits["train_group"], return_counts=True)
+    train_share = groups["group_id"].map(pd.Series(counts / counts.sum(), index=ids)).fillna(0.0)
+    groups = groups.assign(**keys, train_share=train_share, is_minority=is_minority(train_share, len(data_info["group_names"])))
+    group_rows = CellGroupMetrics.validate(groups[list(CellGroupMetrics.to_schema().columns)])
+    return model_row, group_rows, predictions.assign(split="test", variant=variant, cell=cell.name)

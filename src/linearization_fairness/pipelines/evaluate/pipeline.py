@@ -1,27 +1,18 @@
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline
 
-from linearization_fairness.pipelines.evaluate.nodes import evaluate_base_model, evaluate_model
+from linearization_fairness.pipelines.common import bound_node
+from linearization_fairness.pipelines.evaluate.nodes import evaluate_model
+from linearization_fairness.sweep import Cell
 
-SHARED_INPUTS = ["splits", "data_info"]
-SETTINGS = ["params:evaluate", "params:cell"]
 
-
-def create_pipeline(variants: tuple[str, ...]) -> Pipeline:
+def create_pipeline(cell: Cell, variants: list[str]) -> Pipeline:
     """Nodes measuring the cell's `<variant>_model` for each variant ("base" measures the base model)."""
-    nodes = []
-    for variant in variants:
-        if variant == "base":
-            inputs = [*SHARED_INPUTS, "base_model", *SETTINGS]
-            function = evaluate_base_model
-        else:
-            inputs = [*SHARED_INPUTS, f"{variant}_model", "base_model", *SETTINGS]
-            function = evaluate_model
-        nodes.append(
-            node(
-                function,
-                inputs=inputs,
-                outputs=[f"{variant}_metrics", f"{variant}_predictions"],
-                name=f"evaluate_{variant}",
-            )
-        )
-    return Pipeline(nodes, tags="evaluate")
+    nodes = [
+        bound_node(
+            evaluate_model, ["splits", "data_info", f"{variant}_model", "base_model"],
+            [f"{variant}_model_metrics", f"{variant}_group_metrics", f"{variant}_predictions"],
+            f"evaluate_{variant}", "evaluate", cell=cell, variant=variant,
+        )  # fmt: skip
+        for variant in variants
+    ]
+    return Pipeline(nodes)

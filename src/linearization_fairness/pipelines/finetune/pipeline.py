@@ -1,28 +1,23 @@
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline
 
-from linearization_fairness.pipelines.finetune.nodes import finetune_model, mitigate_model
+from linearization_fairness.finetuning import VARIANTS
+from linearization_fairness.pipelines.common import bound_node
+from linearization_fairness.pipelines.finetune.nodes import finetune
+from linearization_fairness.sweep import CONTROL, Cell
 
-SETTINGS = ["params:cell", "params:checkpoint_dir"]
+
+def variants_of(cell: Cell) -> list[str]:
+    """The finetune variants a cell runs: every one after linearization, the control's on the base model."""
+    return [name for name, variant in VARIANTS.items() if variant.on_control or cell.method != CONTROL]
 
 
-def create_pipeline(student: str, mitigation: bool) -> Pipeline:
-    """Finetune the cell's `student` model into `finetune_model`, and, with `mitigation`, into
-    `mitigate_model` by the fairness-aware objective too."""
-    nodes = [
-        node(
-            finetune_model,
-            inputs=["splits", student, "base_model", "params:finetune", *SETTINGS],
-            outputs=["finetune_model", "finetune_history"],
-            name="finetune",
-        )
-    ]
-    if mitigation:
-        nodes.append(
-            node(
-                mitigate_model,
-                inputs=["splits", "data_info", student, "base_model", "params:mitigate", *SETTINGS],
-                outputs=["mitigate_model", "mitigate_history", "multipliers_plot"],
-                name="mitigate",
-            )
-        )
-    return Pipeline(nodes, tags="finetune")
+def create_pipeline(cell: Cell) -> Pipeline:
+    """The cell's student (its linearized model; the base model for the control) finetuned by
+    each of its variants into `<variant>_model`."""
+    student = "base_model" if cell.method == CONTROL else "linearized_model"
+    nodes = []
+    for name in variants_of(cell):
+        outputs = [f"{name}_model", f"{name}_history"]
+        inputs = ["splits", "data_info", student, "base_model"]
+        nodes.append(bound_node(finetune, inputs, outputs, name, "finetune", cell=cell, variant=name))
+    return Pipeline(nodes)

@@ -1,64 +1,65 @@
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Node, Pipeline, node
 
+from linearization_fairness.pipelines.common import bound_node
+from linearization_fairness.pipelines.report.figures import FIGURES, draw_results_figure
 from linearization_fairness.pipelines.report.nodes import (
+    aggregate_groups,
+    aggregate_models,
     combine_experiments,
     combine_group_metrics,
-    draw_decision_boundaries,
-    draw_kept_by_layer,
+    combine_model_metrics,
     write_report,
-    write_report_with_boundaries,
 )
-from linearization_fairness.reporting import aggregate_over_seeds, figures
+from linearization_fairness.sweep import Experiment
 
-# Each figure is its own catalog entry (a PNG previewable in kedro viz); report.html embeds them all.
-FIGURES = {
-    "group_accuracy_drop_lowest_budget": (figures.fig_group_accuracy_drop_lowest_budget, ["aggregated_metrics"]),
-    "accuracy_vs_budget": (figures.fig_accuracy_vs_budget, ["aggregated_metrics"]),
-    "relative_drop_vs_budget": (figures.fig_relative_drop_vs_budget, ["aggregated_metrics"]),
-    "param_distance_vs_budget": (figures.fig_param_distance_vs_budget, ["aggregated_metrics"]),
-    "gradnorm_vs_accuracy": (figures.fig_gradnorm_vs_accuracy, ["aggregated_metrics"]),
-    "margin_vs_accuracy": (figures.fig_margin_vs_accuracy, ["aggregated_metrics"]),
-    "hessian_by_group": (figures.fig_hessian_by_group, ["aggregated_metrics"]),
-    "mitigation_effect": (figures.fig_mitigation_effect, ["aggregated_metrics"]),
-    "worst_group_vs_cost": (figures.fig_worst_group_vs_cost, ["aggregated_metrics", "params:pi_cost"]),
-}
+TABLES = ["group_statistics", "aggregated_group_metrics", "aggregated_model_metrics"]
+
+
+def _figure_node(name: str, experiment: Experiment, sources: dict[str, list[str] | dict[str, str] | None]) -> Node | None:
+    """The node drawing figure `name`, or None when the experiment has nothing to draw it from."""
+    spec = FIGURES[name]
+    output, node_name = f"fig_{name}", f"draw_{name}"
+    if spec.source == "results":
+        inputs = ["aggregated_group_metrics", "aggregated_model_metrics"]
+        settings = {"spec": spec, "pi_cost": experiment.run.pi_cost}
+        return bound_node(draw_results_figure, inputs, output, node_name, "report", **settings)
+    inputs = sources[spec.source]
+    return None if not inputs else node(spec.draw, inputs, output, name=node_name, tags="report")
 
 
 def create_pipeline(
-    metric_tables: list[str], kept_tables: dict[str, str], boundary_models: tuple[str, str] | None = None
+    experiment: Experiment,
+    model_tables: list[str],
+    group_tables: list[str],
+    sources: dict[str, list[str] | dict[str, str] | None],
 ) -> Pipeline:
-    """`metric_tables`: the `<cell>.<variant>_metrics` datasets of every evaluated model;
-    `kept_tables`: cell -> its `kept_by_layer_table`, for one seed's linearized cells;
-    `boundary_models`: (all-ReLU, half-linear) models whose decision regions to draw (2-D data)."""
+    """The experiment's tables, aggregates, figures and report. `model_tables` / `group_tables`:
+    every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics`; `sources`: the
+    inputs of the figures not drawn from the results tables (see figures.Source), None where the
+    experiment has none."""
     nodes = [
-        node(combine_group_metrics, metric_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
-        node(aggregate_over_seeds, "group_metrics", "aggregated_metrics", name="aggregate_over_seeds"),
+        node(combine_model_metrics, model_tables, ["model_metrics", "model_metrics_csv"], name="combine_model_metrics"),
+        node(combine_group_metrics, group_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
+        node(aggregate_models, "model_metrics", "aggregated_model_metrics", name="aggregate_models"),
+        node(aggregate_groups, "group_metrics", "aggregated_group_metrics", name="aggregate_groups"),
     ]
-    report_inputs = ["group_statistics", "aggregated_metrics", "params:experiment", "params:pi_cost"]
-    if boundary_models is None:
-        nodes.append(node(write_report, report_inputs, "report", name="write_report"))
-    else:
-        inputs = [*report_inputs, "splits", "data_info", *boundary_models]
-        nodes.append(node(write_report_with_boundaries, inputs, "report", name="write_report"))
-    for name, (draw, inputs) in FIGURES.items():
-        nodes.append(node(draw, inputs, f"fig_{name}", name=f"draw_{name}"))
-    if kept_tables:
-        nodes.append(node(draw_kept_by_layer, kept_tables, "fig_kept_by_layer", name="draw_kept_by_layer"))
-    if boundary_models is not None:
-        nodes.append(
-            node(
-                draw_decision_boundaries,
-                ["splits", "data_info", *boundary_models],
-                "fig_decision_boundaries",
-                name="draw_decision_boundaries",
-            )
-        )
+    drawn = []
+    for name in FIGURES:
+        figure = _figure_node(name, experiment, sources)
+        if figure is not None:
+            nodes.append(figure)
+            drawn.append(name)
+    report_inputs = [*TABLES, *(f"fig_{name}" for name in drawn)]
+    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", experiment=experiment, figures=drawn))
     return Pipeline(nodes, tags="report")
 
 
-def create_run_pipeline(experiment_tables: list[str]) -> Pipeline:
-    """The whole run's `group_metrics`, every experiment stacked, for cross-experiment analysis."""
+def create_run_pipeline(experiments: list[str]) -> Pipeline:
+    """The whole run's `model_metrics` and `group_metrics`, every experiment stacked."""
     return Pipeline(
-        [node(combine_experiments, experiment_tables, ["group_metrics", "group_metrics_csv"], name="combine_experiments")],
+        [
+            node(combine_experiments, [f"{name}.{table}" for name in experiments], [table, f"{table}_csv"], name=f"combine_{table}")
+            for table in ("model_metrics", "group_metrics")
+        ],
         tags="report",
     )

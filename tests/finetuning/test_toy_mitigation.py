@@ -11,9 +11,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from linearization_fairness.fairness import FinetuneConfig, MitigateConfig, finetune, mitigate
-from linearization_fairness.models import ModelConfig, build_model, freeze_masks, relu_sites
+from linearization_fairness.finetuning import FinetuneConfig, MitigateConfig, finetune, mitigate
+from linearization_fairness.models import freeze_masks, relu_sites
 from linearization_fairness.training import TrainConfig, train
+from tests.factories import tiny_mlp
 
 SEED = 0
 MAJORITY, MINORITY = 0, 1
@@ -44,10 +45,9 @@ def loss_gap(model: nn.Module, split: tuple[torch.Tensor, torch.Tensor, torch.Te
 
 
 def half_linearized_teacher_and_student(seed: int, train_split: tuple, val_split: tuple) -> tuple[nn.Module, nn.Module]:
-    torch.manual_seed(seed)
-    teacher = build_model(ModelConfig(arch="mlp", hidden_sizes=[16, 16]), (2,), 2)
-    base = TrainConfig(epochs=30, lr=0.1, batch_size=32, device="cpu", progress=False, seed=seed)
-    train(teacher, train_split, val_split, base)
+    teacher = tiny_mlp([16, 16], seed, num_classes=2)
+    base = TrainConfig(epochs=30, lr=0.1, batch_size=32, device="cpu", progress=False)
+    train(teacher, train_split, val_split, base, seed=seed)
     student = copy.deepcopy(teacher)
     generator = torch.Generator().manual_seed(seed)
     half_kept = {name: torch.rand(site.shape, generator=generator) < 0.5 for name, site in relu_sites(student)}
@@ -61,7 +61,7 @@ def test_fairness_aware_finetune_narrows_the_group_loss_gap() -> None:
     teacher, student = half_linearized_teacher_and_student(SEED, train_split, val_split)
 
     plain_config, mitigate_config = FinetuneConfig(train=FINETUNE_TRAIN), MitigateConfig(train=FINETUNE_TRAIN)
-    plain = finetune(copy.deepcopy(student), teacher, train_split, val_split, plain_config, SEED)
+    plain = finetune(copy.deepcopy(student), teacher, train_split, val_split, plain_config, 2, SEED)
     mitigated = mitigate(copy.deepcopy(student), teacher, train_split, val_split, mitigate_config, 2, SEED)
     plain_gap, mitigated_gap = loss_gap(plain.model, test_split), loss_gap(mitigated.model, test_split)
     assert mitigated.history["lambda_1"].iloc[-1] > mitigated.history["lambda_0"].iloc[-1] > 0

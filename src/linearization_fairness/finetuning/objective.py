@@ -18,8 +18,7 @@ import torch
 from torch import nn
 
 from linearization_fairness.training import Distillation, TrainConfig, evaluate_logits
-
-Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (x, y, group)
+from linearization_fairness.training.engine import Split
 
 
 def check_group_ids(split_name: str, group: torch.Tensor, num_groups: int) -> None:

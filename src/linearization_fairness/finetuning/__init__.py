@@ -1,19 +1,21 @@
 """Finetuning after linearization: plain KD (SNL) and the paper's fairness-aware Lagrangian variant."""
 
-from linearization_fairness.fairness.config import FINETUNE_TRAIN_DEFAULTS, FinetuneConfig, MitigateConfig
-from linearization_fairness.fairness.finetune import finetune, mitigate
-from linearization_fairness.fairness.multipliers import fig_multipliers, multiplier_history
-from linearization_fairness.fairness.objective import (
+from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
+from linearization_fairness.finetuning.finetune import finetune, mitigate
+from linearization_fairness.finetuning.multipliers import fig_multipliers, multiplier_history
+from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
     MonitoredDistillation,
     check_group_ids,
     group_mean_gaps,
 )
+from linearization_fairness.finetuning.variants import VARIANTS, FinetuneVariant
 
 __all__ = [
-    "FINETUNE_TRAIN_DEFAULTS",
+    "VARIANTS",
     "FairnessAwareDistillation",
     "FinetuneConfig",
+    "FinetuneVariant",
     "MitigateConfig",
     "MonitoredDistillation",
     "check_group_ids",

@@ -33,25 +33,30 @@ def multiplier_history(history: pd.DataFrame) -> pd.DataFrame:
     return long[list(HISTORY_COLUMNS)]
 
 
-def fig_multipliers(long_history: pd.DataFrame, group_names: Mapping[int, str] | Sequence[str]) -> Figure:
-    """Left: each group's multiplier per epoch; right: the violation |L_g - L| that drove it."""
-    missing = [column for column in HISTORY_COLUMNS if column not in long_history.columns]
-    if missing:
-        raise ValueError(f"long_history lacks columns {missing}; pass the output of multiplier_history()")
+def fig_multipliers(histories: Mapping[str, pd.DataFrame], group_names: Mapping[int, str] | Sequence[str]) -> Figure:
+    """One row per run (label -> the output of `multiplier_history`): left, each group's multiplier
+    per epoch; right, the violation |L_g - L| that drove it."""
     if isinstance(group_names, str):
         raise ValueError(f"group_names={group_names!r} is a string; pass a list of names or a {{id: name}} mapping")
     names = dict(group_names) if isinstance(group_names, Mapping) else dict(enumerate(group_names))
-    unnamed = sorted(set(long_history["group"]) - set(names))
-    if unnamed:
-        raise ValueError(f"group ids {unnamed} have no name; group_names names only {sorted(names)}")
+    for long_history in histories.values():
+        missing = [column for column in HISTORY_COLUMNS if column not in long_history.columns]
+        if missing:
+            raise ValueError(f"a history lacks columns {missing}; pass the output of multiplier_history()")
+        unnamed = sorted(set(long_history["group"]) - set(names))
+        if unnamed:
+            raise ValueError(f"group ids {unnamed} have no name; group_names names only {sorted(names)}")
 
-    figure = Figure(figsize=(10.4, 3.8), layout="constrained")
-    lambda_axes, violation_axes = figure.subplots(1, 2, sharex=True)
-    for group_id, rows in long_history.groupby("group", sort=True):
-        label = f"{group_id}: {names[group_id]}"
-        lambda_axes.plot(rows["epoch"], rows["lambda"], marker=".", label=label)
-        violation_axes.plot(rows["epoch"], rows["violation"], marker=".", label=label)
-    lambda_axes.set(xlabel="epoch", ylabel="multiplier $\\lambda_g$ (after the epoch)", title="Lagrange multipliers")
-    violation_axes.set(xlabel="epoch", ylabel="$|L_g - L|$", title="Constraint violation per group")
-    violation_axes.legend(title="group", fontsize="small")
+    figure = Figure(figsize=(10.4, 3.2 * len(histories) + 0.6), layout="constrained")
+    rows = figure.subplots(len(histories), 2, sharex=True, squeeze=False)
+    for (lambda_axes, violation_axes), (label, long_history) in zip(rows, histories.items()):
+        for group_id, group_rows in long_history.groupby("group", sort=True):
+            group_label = f"{group_id}: {names[group_id]}"
+            lambda_axes.plot(group_rows["epoch"], group_rows["lambda"], marker=".", label=group_label)
+            violation_axes.plot(group_rows["epoch"], group_rows["violation"], marker=".", label=group_label)
+        lambda_axes.set(ylabel="multiplier $\\lambda_g$\n(after the epoch)", title=f"{label}: Lagrange multipliers")
+        violation_axes.set(ylabel="$|L_g - L|$", title=f"{label}: constraint violation per group")
+    rows[-1][0].set_xlabel("epoch")
+    rows[-1][1].set_xlabel("epoch")
+    rows[0][1].legend(title="group", fontsize="small")
     return figure

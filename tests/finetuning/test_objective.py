@@ -4,26 +4,18 @@ import pytest
 import torch
 from torch import nn
 
-from linearization_fairness.fairness import FairnessAwareDistillation, MonitoredDistillation, group_mean_gaps
-from linearization_fairness.models import ModelConfig, build_model
+from linearization_fairness.finetuning import FairnessAwareDistillation, MonitoredDistillation, group_mean_gaps
 from linearization_fairness.training import Distillation, TrainConfig
+from tests.factories import POINT_SHAPE, tiny_mlp, tiny_split
 
 CPU = torch.device("cpu")
 NUM_GROUPS = 4
 
 
-def _mlp(seed: int, classes: int = 3) -> nn.Module:
-    torch.manual_seed(seed)
-    return build_model(ModelConfig(arch="mlp", hidden_sizes=[6]), (2,), classes)
-
-
 def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Groups 0-2 of unequal sizes; group 3 is absent."""
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(12, 2, generator=generator)
-    y = torch.randint(0, 3, (12,), generator=generator)
-    group = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 0])
-    return x, y, group
+    x, y, _ = tiny_split(12, 0, POINT_SHAPE)
+    return x, y, torch.tensor([0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 0])
 
 
 def _objective(teacher: nn.Module, **settings: Any) -> FairnessAwareDistillation:
@@ -31,7 +23,7 @@ def _objective(teacher: nn.Module, **settings: Any) -> FairnessAwareDistillation
     objective = FairnessAwareDistillation(
         teacher, (x, y, group), NUM_GROUPS, **({"temperature": 4.0, "alpha": 0.5, "mu": 0.1} | settings)
     )
-    objective.prepare(_mlp(9), TrainConfig(), CPU)
+    objective.prepare(tiny_mlp([6], 9), TrainConfig(), CPU)
     return objective
 
 
@@ -75,7 +67,7 @@ MULTIPLIERS = torch.tensor([0.3, 1.5, 0.7, 5.0])  # group 3 is absent: its 5.0 m
 
 
 def test_penalty_gradient_is_kd_plus_the_analytic_penalty_gradient() -> None:
-    student, teacher = _mlp(0), _mlp(1)
+    student, teacher = tiny_mlp([6], 0), tiny_mlp([6], 1)
     objective = _objective(teacher)
     objective.multipliers = MULTIPLIERS.clone()
 
@@ -88,7 +80,7 @@ def test_penalty_gradient_is_kd_plus_the_analytic_penalty_gradient() -> None:
 
 
 def test_zero_multipliers_give_exactly_the_plain_kd_gradient() -> None:
-    student, teacher = _mlp(0), _mlp(1)
+    student, teacher = tiny_mlp([6], 0), tiny_mlp([6], 1)
     objective = _objective(teacher)  # lambda_init defaults to 0
     kd = Distillation(teacher, temperature=4.0, alpha=0.5)
     kd.prepare(student, TrainConfig(), CPU)
@@ -99,7 +91,7 @@ def test_zero_multipliers_give_exactly_the_plain_kd_gradient() -> None:
 
 
 def test_a_detached_penalty_leaves_the_kd_gradient_so_the_analytic_check_catches_it() -> None:
-    student, teacher = _mlp(0), _mlp(1)
+    student, teacher = tiny_mlp([6], 0), tiny_mlp([6], 1)
     x, y, group = _batch()
     detached = AuthorsDetachedPenalty(teacher, (x, y, group), NUM_GROUPS, temperature=4.0, alpha=0.5, mu=0.1)
     detached.prepare(student, TrainConfig(), CPU)
@@ -135,8 +127,8 @@ BATCHES = [
 
 
 def _scripted(**settings: Any) -> tuple[FairnessAwareDistillation, nn.Module]:
-    model = _mlp(0, classes=2)
-    objective = _objective(_mlp(1, classes=2), **settings)
+    model = tiny_mlp([6], 0, num_classes=2)
+    objective = _objective(tiny_mlp([6], 1, num_classes=2), **settings)
     objective.per_sample = lambda model, logits, x, y: logits.sum(dim=1)
     return objective, model
 
@@ -187,7 +179,7 @@ def test_batch_update_steps_after_every_batch_and_not_again_at_the_epoch_end() -
 
 
 def test_val_violations_use_the_whole_validation_split_in_eval_mode() -> None:
-    teacher, model = _mlp(1, classes=2), _mlp(0, classes=2).train()
+    teacher, model = tiny_mlp([6], 1, num_classes=2), tiny_mlp([6], 0, num_classes=2).train()
     x_val = torch.tensor([[0.0, 0.0], [0.0, 0.0], [3.0, 0.0], [3.0, 0.0], [1.0, 0.0]])
     val = (x_val, torch.tensor([0, 1, 0, 1, 0]), torch.tensor([0, 0, 1, 1, 2]))
     objective = FairnessAwareDistillation(teacher, val, 3, temperature=4.0, alpha=0.5, mu=0.5, violations_on="val")
@@ -219,11 +211,11 @@ def test_state_round_trip_restores_multipliers_and_the_open_epoch() -> None:
 
 
 def test_monitored_distillation_logs_each_groups_validation_accuracy() -> None:
-    model = _mlp(0, classes=2)
+    model, teacher = tiny_mlp([6], 0, num_classes=2), tiny_mlp([6], 1, num_classes=2)
     x = torch.randn(6, 2)
     predicted = model(x).argmax(dim=1)
     y = torch.stack([predicted[0], 1 - predicted[1], predicted[2], predicted[3], predicted[4], predicted[5]])
-    objective = MonitoredDistillation(_mlp(1, classes=2), (x, y, torch.tensor([0, 0, 1, 1, 3, 3])), 4, 4.0, 0.5)
+    objective = MonitoredDistillation(teacher, (x, y, torch.tensor([0, 0, 1, 1, 3, 3])), 4, 4.0, 0.5)
     objective.prepare(model, TrainConfig(), CPU)
     logged = objective.end_epoch(model, 1, {})
     expected = {"val_accuracy_0": 0.5, "val_accuracy_1": 1.0, "val_accuracy_3": 1.0, "val_worst_group_accuracy": 0.5}
@@ -233,6 +225,6 @@ def test_monitored_distillation_logs_each_groups_validation_accuracy() -> None:
 def test_group_ids_outside_num_groups_are_refused() -> None:
     x, y, group = _batch()
     with pytest.raises(ValueError, match=r"val group ids span \[0, 2\] but num_groups=2"):
-        FairnessAwareDistillation(_mlp(1), (x, y, group), 2, temperature=4.0, alpha=0.5, mu=0.1)
+        FairnessAwareDistillation(tiny_mlp([6], 1), (x, y, group), 2, temperature=4.0, alpha=0.5, mu=0.1)
     with pytest.raises(ValueError, match="names ids >= num_groups=4"):
-        FairnessAwareDistillation(_mlp(1), (x, y, group), 4, temperature=4.0, alpha=0.5, mu=0.1, groups=[4])
+        FairnessAwareDistillation(tiny_mlp([6], 1), (x, y, group), 4, temperature=4.0, alpha=0.5, mu=0.1, groups=[4])

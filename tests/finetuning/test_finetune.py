@@ -1,3 +1,4 @@
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -7,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from linearization_fairness.fairness import (
+from linearization_fairness.finetuning import (
     FairnessAwareDistillation,
     FinetuneConfig,
     MitigateConfig,
@@ -16,24 +17,17 @@ from linearization_fairness.fairness import (
     mitigate,
     multiplier_history,
 )
-from linearization_fairness.models import ModelConfig, build_model, freeze_masks, relu_sites, set_mask_mode
+from linearization_fairness.models import freeze_masks, relu_sites, set_mask_mode
 from linearization_fairness.training import train
+from tests.factories import POINT_SHAPE, tiny_mlp, tiny_split
 
 TRAIN = {"epochs": 3, "batch_size": 16, "lr": 0.05, "device": "cpu", "progress": False}
-
-
-def _split(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(count, 2, generator=generator)
-    y = (x[:, 0] * x[:, 1] > 0).long() + (x[:, 0] > 1).long()
-    return x, y, y
+TRAIN_SPLIT, VAL_SPLIT = tiny_split(64, 1, POINT_SHAPE), tiny_split(24, 2, POINT_SHAPE)  # 2-D points, 3 classes
 
 
 def _teacher_and_student() -> tuple[nn.Module, nn.Module]:
-    torch.manual_seed(0)
-    teacher = build_model(ModelConfig(arch="mlp", hidden_sizes=[8]), (2,), 3)
-    student = build_model(ModelConfig(arch="mlp", hidden_sizes=[8]), (2,), 3)
-    student.load_state_dict(teacher.state_dict())
+    teacher = tiny_mlp([8])
+    student = copy.deepcopy(teacher)
     freeze_masks(student, {"relu1": torch.arange(8) % 2 == 0})
     return teacher, student
 
@@ -42,7 +36,7 @@ def test_mitigate_trains_weights_only_and_logs_multipliers_per_group() -> None:
     teacher, student = _teacher_and_student()
     weights_before = student.fc1.weight.detach().clone()
     config = MitigateConfig(train=TRAIN, select_on="val_worst_group_accuracy")
-    result = mitigate(student, teacher, _split(64, 1), _split(24, 2), config, num_groups=3, seed=0)
+    result = mitigate(student, teacher, TRAIN_SPLIT, VAL_SPLIT, config, num_groups=3, seed=0)
 
     history = result.history
     for column in ["lambda_0", "lambda_2", "violation_1", "val_accuracy_0", "val_worst_group_accuracy", "penalty"]:
@@ -60,7 +54,7 @@ def test_finetune_is_reproducible_and_logs_group_accuracies() -> None:
     runs = []
     for seed in (0, 0, 1):
         teacher, student = _teacher_and_student()
-        runs.append(finetune(student, teacher, _split(64, 1), _split(24, 2), config, seed=seed))
+        runs.append(finetune(student, teacher, TRAIN_SPLIT, VAL_SPLIT, config, num_groups=3, seed=seed))
     assert torch.equal(runs[0].model.out.weight, runs[1].model.out.weight)
     assert not torch.equal(runs[0].model.out.weight, runs[2].model.out.weight)
     assert {"val_accuracy_0", "val_accuracy_2", "val_worst_group_accuracy"} <= set(runs[0].history.columns)
@@ -71,12 +65,15 @@ def test_wrong_students_and_group_ids_are_refused() -> None:
     teacher, student = _teacher_and_student()
     config = MitigateConfig(train=TRAIN)
     with pytest.raises(ValueError, match="same module"):
-        mitigate(teacher, teacher, _split(64, 1), _split(24, 2), config, num_groups=3, seed=0)
+        mitigate(teacher, teacher, TRAIN_SPLIT, VAL_SPLIT, config, num_groups=3, seed=0)
     with pytest.raises(ValueError, match=r"train group ids span \[0, 2\] but num_groups=2"):
-        mitigate(student, teacher, _split(64, 1), _split(24, 2), config, num_groups=2, seed=0)
+        mitigate(student, teacher, TRAIN_SPLIT, VAL_SPLIT, config, num_groups=2, seed=0)
     set_mask_mode(student, "train")
     with pytest.raises(ValueError, match="trainable masks.*freeze_masks"):
-        finetune(student, teacher, _split(64, 1), _split(24, 2), FinetuneConfig(train=TRAIN), seed=0)
+        finetune(student, teacher, TRAIN_SPLIT, VAL_SPLIT, FinetuneConfig(train=TRAIN), num_groups=3, seed=0)
+    set_mask_mode(student, "frozen")
+    with pytest.raises(ValueError, match=r"train group ids span \[0, 2\] but num_groups=2"):
+        finetune(student, teacher, TRAIN_SPLIT, VAL_SPLIT, FinetuneConfig(train=TRAIN), num_groups=2, seed=0)
 
 
 class KilledAfterEpoch(FairnessAwareDistillation):
@@ -91,13 +88,12 @@ class KilledAfterEpoch(FairnessAwareDistillation):
 
 
 def test_a_resumed_run_continues_the_multipliers(tmp_path: Path) -> None:
-    config = MitigateConfig(train=TRAIN | {"epochs": 4, "seed": 0})
-    train_split, val_split = _split(64, 1), _split(24, 2)
+    config = MitigateConfig(train=TRAIN | {"epochs": 4})
 
     def run(killed_at: int | None, mu: float = config.mu) -> pd.DataFrame:
         teacher, student = _teacher_and_student()
-        objective = KilledAfterEpoch(teacher, val_split, 3, 4.0, 0.5, mu=mu, killed_at=killed_at)
-        return train(student, train_split, val_split, config.train, objective, tmp_path / "ckpt.pt").history
+        objective = KilledAfterEpoch(teacher, VAL_SPLIT, 3, 4.0, 0.5, mu=mu, killed_at=killed_at)
+        return train(student, TRAIN_SPLIT, VAL_SPLIT, config.train, objective, tmp_path / "ckpt.pt", seed=0).history
 
     uninterrupted = run(None)
     with pytest.raises(RuntimeError, match="killed"):
@@ -118,13 +114,17 @@ def test_multiplier_history_is_long_and_its_figure_has_a_line_per_group() -> Non
     assert list(long.columns) == ["epoch", "group", "lambda", "violation"]
     assert long.values.tolist() == [[1, 0, 0.1, 2.0], [1, 1, 0.3, 6.0], [2, 0, 0.2, 2.0], [2, 1, 0.5, 4.0]]
 
-    figure = fig_multipliers(long, ["majority", "minority"])
+    figure = fig_multipliers({"seed 0": long}, ["majority", "minority"])
     assert isinstance(figure, Figure)
     lambda_axes, violation_axes = figure.axes
     assert [line.get_label() for line in lambda_axes.lines] == ["0: majority", "1: minority"]
     assert list(violation_axes.lines[1].get_ydata()) == [6.0, 4.0]
+    assert lambda_axes.get_title() == "seed 0: Lagrange multipliers"
+    assert len(fig_multipliers({"seed 0": long, "seed 1": long}, ["majority", "minority"]).axes) == 4  # a row per run
 
     with pytest.raises(ValueError, match="no lambda_<g> columns"):
         multiplier_history(history[["epoch", "train_loss"]])
     with pytest.raises(ValueError, match=r"group ids \[1\] have no name"):
-        fig_multipliers(long, {0: "majority"})
+        fig_multipliers({"seed 0": long}, {0: "majority"})
+    with pytest.raises(ValueError, match="pass the output of multiplier_history"):
+        fig_multipliers({"seed 0": history}, ["majority", "minority"])

@@ -10,15 +10,15 @@ import os
 
 from torch import nn
 
-from linearization_fairness.fairness.config import FinetuneConfig, MitigateConfig
-from linearization_fairness.fairness.objective import (
+from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
+from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
     MonitoredDistillation,
-    Split,
     check_group_ids,
 )
 from linearization_fairness.models import relu_sites
 from linearization_fairness.training import TrainResult
+from linearization_fairness.training.engine import Split
 from linearization_fairness.training import train as run_training
 
 
@@ -28,15 +28,14 @@ def finetune(
     train: Split,
     val: Split,
     config: FinetuneConfig,
+    num_groups: int,
     seed: int,
     checkpoint_path: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """SNL's KD finetuning of `student` in place; groups are read from the data (0..max id)."""
-    num_groups = int(max(train[2].max(), val[2].max())) + 1
+    """SNL's KD finetuning of `student` in place."""
     _check_pair(student, teacher, train, num_groups)
     objective = MonitoredDistillation(teacher, val, num_groups, config.temperature, config.kd_alpha)
-    train_config = config.train.model_copy(update={"seed": seed})
-    return run_training(student, train, val, train_config, objective, checkpoint_path, config.select_on)
+    return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
 
 
 def mitigate(
@@ -68,8 +67,7 @@ def mitigate(
         violations_on=config.violations_on,
         groups=config.groups,
     )
-    train_config = config.train.model_copy(update={"seed": seed})
-    return run_training(student, train, val, train_config, objective, checkpoint_path, config.select_on)
+    return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
 
 
 def _check_pair(student: nn.Module, teacher: nn.Module, train: Split, num_groups: int) -> None:

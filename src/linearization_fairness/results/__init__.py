@@ -1,0 +1,25 @@
+"""The results tables: one declared schema per table, checked where the table is written."""
+
+from linearization_fairness.results.schema import (
+    GROUP_KEYS,
+    GROUP_METRICS,
+    MODEL_KEYS,
+    MODEL_METRICS,
+    CellGroupMetrics,
+    GroupMetrics,
+    ModelMetrics,
+    aggregated_schema,
+    is_minority,
+)
+
+__all__ = [
+    "GROUP_KEYS",
+    "GROUP_METRICS",
+    "MODEL_KEYS",
+    "MODEL_METRICS",
+    "CellGroupMetrics",
+    "GroupMetrics",
+    "ModelMetrics",
+    "aggregated_schema",
+    "is_minority",
+]
