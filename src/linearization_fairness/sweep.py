@@ -58,9 +58,10 @@ class Cell:
         """The budget as the results tables key it: "250", "p5", "14t"; "all" for all-ReLU models."""
         return "all" if self.linearization is None else self.linearization.budget_label(self.budget)
 
-    def checkpoint(self, stage: str) -> Path:
-        """Where an interrupted training of this cell and stage resumes from (deleted when it finishes)."""
-        return Path(self.experiment.run.checkpoint_dir) / self.experiment.name / self.name / f"{stage}.ckpt"
+    def checkpoint(self, node: str) -> Path:
+        """Where an interrupted training of this cell's node `node` resumes from. Named after the
+        node, so that the pipeline deletes it once that node's outputs are saved (see hooks.py)."""
+        return Path(self.experiment.run.checkpoint_dir) / self.experiment.name / self.name / f"{node}.ckpt"
 
 
 def cells_of(experiment: Experiment) -> list[Cell]:

@@ -73,3 +73,41 @@ def test_one_missing_cifar10_batch_is_named(raw_dir):
     (raw_dir / "cifar-10-batches-py" / "data_batch_3").unlink()
     with pytest.raises(FileNotFoundError, match="missing: data_batch_3"):
         prepare(DataConfig(dataset="cifar10"), raw_dir)
+
+
+class _Payload:
+    """What a crafted batch would carry: unpickling it calls a function of the attacker's choice."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_crafted_batch_is_refused_in_one_line_without_running_its_code(raw_dir, tmp_path):
+    marker = tmp_path / "payload_ran"
+    with open(raw_dir / "cifar-10-batches-py" / "data_batch_3", "wb") as handle:
+        pickle.dump({b"data": _Payload(marker), b"labels": [0]}, handle)
+    with pytest.raises(ValueError) as error:
+        prepare(DataConfig(dataset="cifar10"), raw_dir)
+    message = str(error.value)
+    assert "data_batch_3" in message and "pathlib" in message and "re-download" in message and "\n" not in message
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (lambda good: good[: len(good) // 2], "not a readable CIFAR-10 batch"),  # truncated
+        (lambda good: b"garbage" * 10, "not a readable CIFAR-10 batch"),
+        (lambda good: pickle.dumps({b"labels": [1, 2]}), "not a CIFAR-10 batch"),  # keys missing
+        (lambda good: pickle.dumps([1, 2, 3]), "holds a list"),
+    ],
+)
+def test_a_corrupt_batch_names_the_file_and_what_to_do(raw_dir, content, expected):
+    path = raw_dir / "cifar-10-batches-py" / "data_batch_2"
+    path.write_bytes(content(path.read_bytes()))
+    with pytest.raises(ValueError, match=expected) as error:
+        prepare(DataConfig(dataset="cifar10"), raw_dir)
+    assert "data_batch_2" in str(error.value) and "re-download" in str(error.value)

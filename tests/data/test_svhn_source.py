@@ -54,3 +54,19 @@ def test_missing_svhn_names_path_files_and_download_option(tmp_path):
     message = str(error.value)
     assert str(tmp_path / "svhn") in message and "train_32x32.mat" in message and "test_32x32.mat" in message
     assert "missing: test_32x32.mat" in message and "data.download: true" in message
+
+
+@pytest.mark.parametrize(
+    ("write", "expected"),
+    [
+        (lambda path: savemat(path, {"images": np.zeros((32, 32, 3, 2))}), r"found \['images'\]"),
+        (lambda path: path.write_bytes(path.read_bytes()[:300]), "not a readable MATLAB file"),
+        (lambda path: savemat(path, {"X": np.zeros((32, 32, 3, 2)), "y": np.ones((3, 1))}), "3 labels for 2 images"),
+    ],
+)
+def test_a_corrupt_svhn_file_names_the_file_and_what_to_do(raw_dir, write, expected):
+    path = raw_dir / "svhn" / "train_32x32.mat"
+    write(path)
+    with pytest.raises(ValueError, match=expected) as error:
+        prepare(DataConfig(dataset="svhn"), raw_dir)
+    assert "train_32x32.mat" in str(error.value) and "re-download" in str(error.value)

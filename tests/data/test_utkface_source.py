@@ -91,3 +91,12 @@ def test_missing_or_all_malformed_folder_names_the_expected_path_and_names(tmp_p
     message = str(error.value)
     assert str(tmp_path / "UTKFace") in message and "age_gender_race_datetime.jpg.chip.jpg" in message
     assert f"{int(make_folder)} malformed name(s)" in message
+
+
+def test_a_corrupt_image_names_the_file_and_what_to_do(raw_dir):
+    broken = sorted((raw_dir / "UTKFace").glob("40_*.jpg.chip.jpg"))[0]
+    broken.write_bytes(b"not a jpeg")
+    with pytest.raises(ValueError) as error:
+        prepare(DataConfig(dataset="utkface_race"), raw_dir)
+    message = str(error.value)
+    assert broken.name in message and "re-download" in message and "delete this file" in message

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +128,30 @@ def test_kedro_dataset_saves_and_loads(tmp_path: Path) -> None:
     x = torch.randn(3, 2)
     assert torch.equal(dataset.load().build()(x), model.eval()(x))
     assert "base.pt" in str(dataset)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "pickled code"])
+def test_a_damaged_model_file_gets_one_line_and_never_the_advice_to_load_it_unsafely(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "model.pt"
+    save_artifact(path, ModelArtifact.from_model(tiny_resnet(0), CONFIG, IN_SHAPE, 10))
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:1000])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00garbage" * 100)
+    else:
+        torch.save({"format_version": 1, "metadata": Path("x")}, path)  # a class weights_only refuses
+    with pytest.raises(Exception) as error:  # Kedro wraps it in a DatasetError naming the dataset
+        ModelArtifactDataset(str(path)).load()
+    message = str(error.value).splitlines()[-1]
+    assert "model.pt" in message and "delete it" in message and "weights_only" not in str(error.value)
+
+
+def test_a_damaged_splits_file_gets_one_line(tmp_path: Path) -> None:
+    from linearization_fairness.io import NpzDataset
+
+    path = tmp_path / "splits.npz"
+    NpzDataset(str(path)).save({"train_x": np.zeros((2, 3))})
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(Exception) as error:
+        NpzDataset(str(path)).load()
+    assert "splits.npz" in str(error.value) and "rerun data_prep" in str(error.value) and "allow_pickle" not in str(error.value)

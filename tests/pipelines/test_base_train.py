@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+import pytest
 import torch
 
 from linearization_fairness.io import ModelArtifactDataset
@@ -28,3 +31,30 @@ def test_base_train_runs_alone_on_cached_data_prep(run_kedro, project_copy):
     assert not torch.equal(first.state_dict["conv1.weight"], second.state_dict["conv1.weight"])
     # A finished training leaves no checkpoint to resume from.
     assert not list((project_copy / "data" / "06_models").rglob("*.ckpt"))
+
+
+def test_a_crash_while_saving_the_model_resumes_the_finished_training(run_kedro, project_copy, monkeypatch):
+    import linearization_fairness.training.engine as engine
+
+    models = project_copy / "data" / "06_models"
+    run_kedro(pipeline_names=["data_prep", "base_train"])
+    uninterrupted = ModelArtifactDataset(str(models / "digits" / "base_s0" / "base_model.pt")).load()
+    shutil.rmtree(models)
+
+    def disk_full(self, data):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ModelArtifactDataset, "save", disk_full)
+        with pytest.raises(Exception, match="disk full"):
+            run_kedro(pipeline_names=["base_train"])
+    assert list(models.rglob("train_base_model.ckpt")), "the finished training must stay checkpointed"
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("an epoch was trained again")
+
+    monkeypatch.setattr(engine, "_train_epoch", no_training)
+    run_kedro(pipeline_names=["base_train"], node_names=["digits.base_s0.train_base_model"])
+    resumed = ModelArtifactDataset(str(models / "digits" / "base_s0" / "base_model.pt")).load()
+    assert all(torch.equal(resumed.state_dict[key], value) for key, value in uninterrupted.state_dict.items() if isinstance(value, torch.Tensor))
+    assert not list(models.rglob("train_base_model.ckpt"))

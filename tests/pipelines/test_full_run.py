@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from html import escape
 from pathlib import Path
 
@@ -152,3 +153,13 @@ def test_the_notebook_runs_on_a_finished_run(finished_run: Path, monkeypatch: py
             exec(compile(source, "explore_run.ipynb", "exec"), namespace)  # noqa: S102
     assert not namespace["effect"].empty
     assert set(namespace["predictions"]["group"]) == set(range(10))
+
+
+def test_an_empty_output_left_by_a_crash_is_recomputed_and_leftovers_are_swept(finished_run: Path) -> None:
+    cell = finished_run / "data" / "07_model_output" / "digits" / "snl_b200_s1"
+    (cell / "mitigate_history.csv").write_bytes(b"")
+    leftover = cell / f".finetune_history.csv.{socket.gethostname().replace('.', '_')}-99999999.x1y2.tmp"
+    leftover.write_bytes(b"epoch,train_lo")
+    ran = _run(finished_run, pipeline_names=["full"], only_missing_outputs=True)
+    assert "digits.snl_b200_s1.mitigate" in ran and not leftover.exists()
+    assert pd.read_csv(cell / "mitigate_history.csv")["epoch"].tolist() == [1, 2]

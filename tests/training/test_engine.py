@@ -70,12 +70,18 @@ def test_resumed_run_ends_identical_to_an_uninterrupted_one(tmp_path: Path) -> N
 
     # A differently initialised model proves that the checkpoint, not the init, drives the rest.
     resumed = train(tiny_resnet(7), *data, CONFIG, CountingObjective(), checkpoint, seed=SEED)
-    assert not checkpoint.exists()
     _assert_same_weights(resumed.model, uninterrupted.model)
     assert resumed.best_epoch == uninterrupted.best_epoch
     columns = ["epoch", "train_loss", "val_accuracy", "lr", "epochs_seen"]
     assert resumed.history[columns].equals(uninterrupted.history[columns])
     assert resumed.history["epochs_seen"].tolist() == [1, 2, 3, 4]
+
+    # The finished run stays checkpointed until its caller has saved the result: a crash in
+    # between resumes without a single epoch trained again.
+    objective = CountingObjective(crash_at_epoch=1)  # any epoch trained again would crash
+    again = train(tiny_resnet(7), *data, CONFIG, objective, checkpoint, seed=SEED)
+    _assert_same_weights(again.model, uninterrupted.model)
+    assert again.history[columns].equals(uninterrupted.history[columns])
 
 
 class PoisonedAfterFirstEpoch(CrossEntropy):

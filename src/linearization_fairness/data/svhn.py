@@ -58,9 +58,19 @@ def load_svhn(raw_dir: Path, download: bool) -> SourceData:
 
 def read_svhn_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, 3, 32, 32) uint8 and digit labels (N,) int64 with 0 for the digit zero."""
-    content = loadmat(path)
+    fix = "re-download the SVHN cropped digits (train_32x32.mat, test_32x32.mat) or set data.download: true"
+    try:
+        content = loadmat(path)
+    except (ValueError, TypeError, OSError) as error:
+        raise ValueError(f"{path} is not a readable MATLAB file ({error}); {fix}") from None
+    x, y = content.get("X"), content.get("y")
+    if not (isinstance(x, np.ndarray) and x.ndim == 4 and x.shape[:3] == (32, 32, 3) and isinstance(y, np.ndarray)):
+        found = sorted(key for key in content if not key.startswith("__"))
+        raise ValueError(f"{path} is not an SVHN cropped-digits file (it needs 'X' of shape (32, 32, 3, N) and 'y'; found {found}); {fix}")
+    if y.size != x.shape[3]:
+        raise ValueError(f"{path} has {y.size} labels for {x.shape[3]} images; {fix}")
     # stored as (height, width, channel, sample)
-    images = np.ascontiguousarray(np.transpose(content["X"], (3, 2, 0, 1)), dtype=np.uint8)
-    labels = content["y"].astype(np.int64).ravel()
+    images = np.ascontiguousarray(np.transpose(x, (3, 2, 0, 1)), dtype=np.uint8)
+    labels = y.astype(np.int64).ravel()
     labels[labels == LABEL_OF_ZERO] = 0
     return images, labels

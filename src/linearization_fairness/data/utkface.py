@@ -113,6 +113,12 @@ def load_utkface(raw_dir: Path, task: str, image_size: int, keep_infants: bool) 
 
 
 def _read_face(path: Path, image_size: int) -> np.ndarray:
-    with Image.open(path) as image:
-        resized = image.convert("RGB").resize((image_size, image_size), Image.Resampling.BILINEAR)
+    try:
+        with Image.open(path) as image:
+            resized = image.convert("RGB").resize((image_size, image_size), Image.Resampling.BILINEAR)
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's UnidentifiedImageError is an OSError
+        raise ValueError(
+            f"{path} is not a readable image ({type(error).__name__}); re-download UTKFace's cropped faces, "
+            "or delete this file to leave it out"
+        ) from None
     return np.asarray(resized, dtype=np.uint8).transpose(2, 0, 1)

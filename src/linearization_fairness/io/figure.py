@@ -12,7 +12,7 @@ from typing import Any
 from kedro.io import AbstractDataset
 from matplotlib.figure import Figure
 
-from linearization_fairness.atomic import write_atomically
+from linearization_fairness.atomic import non_empty_file, write_atomically
 
 
 class FigureDataset(AbstractDataset[Figure, bytes]):
@@ -28,7 +28,7 @@ class FigureDataset(AbstractDataset[Figure, bytes]):
         write_atomically(Path(self._filepath), lambda handle: figure.savefig(handle, **self._save_args))
 
     def _exists(self) -> bool:
-        return Path(self._filepath).exists()
+        return non_empty_file(Path(self._filepath))
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "save_args": self._save_args}

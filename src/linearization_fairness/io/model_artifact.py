@@ -8,6 +8,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
+from linearization_fairness.atomic import non_empty_file
 from linearization_fairness.models.artifact import ModelArtifact, load_artifact, save_artifact
 
 
@@ -25,7 +26,7 @@ class ModelArtifactDataset(AbstractDataset[ModelArtifact, ModelArtifact]):
         save_artifact(Path(self._filepath), data)
 
     def _exists(self) -> bool:
-        return Path(self._filepath).is_file()
+        return non_empty_file(Path(self._filepath))
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}

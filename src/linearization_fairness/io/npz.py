@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from kedro.io import AbstractDataset
 
-from linearization_fairness.atomic import write_atomically
+from linearization_fairness.atomic import non_empty_file, write_atomically
 
 
 class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
@@ -19,14 +19,22 @@ class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
         self.metadata = metadata
 
     def _load(self) -> dict[str, np.ndarray]:
-        with np.load(self._filepath, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        try:
+            with np.load(self._filepath, allow_pickle=False) as archive:
+                return {name: archive[name] for name in archive.files}
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # truncated, not a zip, or holding objects (which would need pickle)
+            raise ValueError(
+                f"{self._filepath} is truncated, corrupt or not written by this project ({type(error).__name__}); "
+                "delete it and rerun data_prep (kedro run --pipelines=data_prep)"
+            ) from None
 
     def _save(self, data: dict[str, np.ndarray]) -> None:
         write_atomically(Path(self._filepath), lambda handle: np.savez(handle, **data))
 
     def _exists(self) -> bool:
-        return Path(self._filepath).exists()
+        return non_empty_file(Path(self._filepath))
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}

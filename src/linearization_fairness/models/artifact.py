@@ -80,6 +80,17 @@ class ModelArtifact:
         return model.eval()
 
 
+def load_tensors(path: str | os.PathLike, fix: str) -> Any:
+    """torch.load with weights_only=True (no code runs), or one line naming the file and `fix`.
+    PyTorch's own message is left out: it suggests loading the file unsafely."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # truncated (EOFError, OSError), not a zip (RuntimeError), disallowed types (UnpicklingError)
+        raise ValueError(f"{path} is truncated, corrupt or not written by this project ({type(error).__name__}); {fix}") from None
+
+
 def save_artifact(path: str | os.PathLike, artifact: ModelArtifact) -> None:
     try:
         json.dumps(artifact.metadata)
@@ -98,7 +109,7 @@ def save_artifact(path: str | os.PathLike, artifact: ModelArtifact) -> None:
 
 
 def load_artifact(path: str | os.PathLike) -> ModelArtifact:
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload = load_tensors(path, "delete it and rerun the stage that wrote it (kedro run --only-missing-outputs)")
     version = payload.get("format_version") if isinstance(payload, dict) else None
     if version != ARTIFACT_FORMAT_VERSION:
         raise ValueError(

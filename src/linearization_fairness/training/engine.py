@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from linearization_fairness.models.artifact import atomic_torch_save, portable_state_dict
+from linearization_fairness.models.artifact import atomic_torch_save, load_tensors, portable_state_dict
 from linearization_fairness.training.augment import crop_and_flip, draw_crops_and_flips
 from linearization_fairness.training.config import EXECUTION_ONLY_FIELDS, TrainConfig
 from linearization_fairness.training.objectives import CrossEntropy, Objective
@@ -99,7 +99,9 @@ def train(
     the objective's end_epoch); columns ending in "loss" are minimised, others maximised;
     None keeps the last epoch (e.g. a mask search that must end at its ReLU budget).
     val_loss is plain cross-entropy whatever the objective, so it compares across stages.
-    If `checkpoint_path` exists the run resumes from it; it is deleted when the run finishes.
+    If `checkpoint_path` exists the run resumes from it. The finished run is checkpointed too and
+    the file is left in place: delete it once what the run made is saved (the pipeline does so
+    after the node's outputs are written), so a crash in between resumes instead of retraining.
     `seed` fixes the shuffling and augmentation of every epoch.
     """
     device = resolve_device(config.device)
@@ -168,10 +170,10 @@ def train(
             )  # fmt: skip
     bar.close()
 
+    if checkpoint_path is not None:
+        _save_checkpoint(Path(checkpoint_path), run, model, optimizer, objective, settings)
     if run.best_state is not None:
         model.load_state_dict(run.best_state)
-    if checkpoint_path is not None:
-        Path(checkpoint_path).unlink(missing_ok=True)
     return TrainResult(
         model=model.eval(),
         history=pd.DataFrame(run.history),
@@ -363,8 +365,8 @@ def _resume(
     objective: Objective,
     settings: dict[str, Any],
 ) -> _RunState:
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
+    checkpoint = load_tensors(path, "delete it to start this training over")
+    if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise ValueError(f"{path} is not a training checkpoint of this version; delete it to start over")
     saved = checkpoint["settings"]
     changed = [f"{key}: {saved.get(key)!r} -> {value!r}" for key, value in settings.items() if saved.get(key) != value]

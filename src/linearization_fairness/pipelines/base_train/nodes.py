@@ -19,7 +19,7 @@ def train_base_model(splits: dict[str, np.ndarray], data_info: dict[str, Any], *
     network = build_model(cell.config.model, in_shape, num_classes)
     result = train(
         network, split_tensors(splits, "train"), split_tensors(splits, "val"), cell.config.base_train, CrossEntropy(),
-        checkpoint_path=cell.checkpoint("base_train"), seed=cell.seed,
+        checkpoint_path=cell.checkpoint("train_base_model"), seed=cell.seed,
     )  # fmt: skip
     metadata = {"variant": "base", "cell": cell.name, "seed": cell.seed, "epoch": result.best_epoch, "stopped": result.stopped_reason}
     return ModelArtifact.from_model(result.model, cell.config.model, in_shape, num_classes, metadata), result.history

@@ -29,7 +29,7 @@ def linearize(
     method = cell.linearization
     if method.searches:
         train, val = split_tensors(splits, "train"), split_tensors(splits, "val")
-        run = Run(train, val, cell.seed, cell.checkpoint(f"{method.name}_search"))
+        run = Run(train, val, cell.seed, cell.checkpoint(f"linearize_{method.name}"))
     else:
         run = Run(None, None, cell.seed)
     result = method.linearize(base_model.build(), cell.budget, cell.settings, run)
