@@ -90,12 +90,12 @@ class KilledAfterEpoch(FairnessAwareDistillation):
 def test_a_resumed_run_continues_the_multipliers(tmp_path: Path) -> None:
     config = MitigateConfig(train=TRAIN | {"epochs": 4})
 
-    def run(killed_at: int | None, mu: float = config.mu) -> pd.DataFrame:
+    def run(killed_at: int | None, mu: float = config.mu, checkpoint: str = "ckpt.pt") -> pd.DataFrame:
         teacher, student = _teacher_and_student()
         objective = KilledAfterEpoch(teacher, VAL_SPLIT, 3, 4.0, 0.5, mu=mu, killed_at=killed_at)
-        return train(student, TRAIN_SPLIT, VAL_SPLIT, config.train, objective, tmp_path / "ckpt.pt", seed=0).history
+        return train(student, TRAIN_SPLIT, VAL_SPLIT, config.train, objective, tmp_path / checkpoint, seed=0).history
 
-    uninterrupted = run(None)
+    uninterrupted = run(None, checkpoint="uninterrupted.pt")
     with pytest.raises(RuntimeError, match="killed"):
         run(killed_at=3)
     with pytest.raises(ValueError, match="delete the checkpoint"):

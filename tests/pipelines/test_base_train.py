@@ -58,3 +58,33 @@ def test_a_crash_while_saving_the_model_resumes_the_finished_training(run_kedro,
     resumed = ModelArtifactDataset(str(models / "digits" / "base_s0" / "base_model.pt")).load()
     assert all(torch.equal(resumed.state_dict[key], value) for key, value in uninterrupted.state_dict.items() if isinstance(value, torch.Tensor))
     assert not list(models.rglob("train_base_model.ckpt"))
+
+
+def test_a_checkpoint_left_under_other_data_settings_is_not_resumed(run_kedro, project_copy, monkeypatch):
+    import linearization_fairness.training.engine as engine
+
+    run_kedro(pipeline_names=["data_prep"])
+    epochs = []
+
+    def killed_in_epoch_two(*args, **kwargs):
+        epochs.append(1)
+        if len(epochs) == 2:
+            raise RuntimeError("killed")
+        return original(*args, **kwargs)
+
+    original = engine._train_epoch
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "_train_epoch", killed_in_epoch_two)
+        with pytest.raises(Exception, match="killed"):
+            run_kedro(pipeline_names=["base_train"], node_names=["digits.base_s0.train_base_model"])
+    checkpoint = project_copy / "data" / "06_models" / "checkpoints" / "digits" / "base_s0" / "train_base_model.ckpt"
+    assert checkpoint.exists()
+
+    def resume(*args, **kwargs):
+        raise AssertionError("resumed a checkpoint made from other splits")
+
+    monkeypatch.setattr(engine, "_resume", resume)
+    new_data = {"experiments": {"digits": {"data": {"seed": 1}}}}
+    run_kedro(runtime_params=new_data, node_names=["digits.prepare_data", "digits.base_s0.train_base_model"])
+    history = pd.read_csv(project_copy / "data" / "07_model_output" / "digits" / "base_s0" / "base_history.csv")
+    assert list(history["epoch"]) == [1, 2] and not checkpoint.exists()

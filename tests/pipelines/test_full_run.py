@@ -18,7 +18,7 @@ from linearization_fairness.reporting import SECTION_IDS
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(project: Path, **run_args: object) -> list[str]:
+def _run(project: Path, runtime_params: dict | None = None, **run_args: object) -> list[str]:
     """Run a KedroSession in `project` on conf/test; return the names of the nodes that ran."""
     from kedro.framework.hooks import hook_impl
     from kedro.framework.session import KedroSession
@@ -32,7 +32,7 @@ def _run(project: Path, **run_args: object) -> list[str]:
             ran.append(node.name)
 
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, env="test") as session:
+    with KedroSession.create(project_path=project, env="test", runtime_params=runtime_params) as session:
         session._hook_manager.register(RecordNodes())
         session.run(**run_args)
     return ran
@@ -78,7 +78,7 @@ def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Pat
 
     for experiment, special in (("digits", {"kept_by_layer", "multipliers"}), ("toy2d", {"decision_boundaries", "multipliers"})):
         folder = finished_run / "data" / "08_reporting" / experiment
-        drawn = {path.stem for path in (folder / "figures").iterdir()}
+        drawn = {path.stem for path in (folder / "figures").glob("*.png")}
         results = {name for name, spec in FIGURES.items() if spec.source == "results"}
         assert drawn >= results | special and drawn <= set(FIGURES)
         html = (folder / "report.html").read_text()
@@ -163,3 +163,41 @@ def test_an_empty_output_left_by_a_crash_is_recomputed_and_leftovers_are_swept(f
     ran = _run(finished_run, pipeline_names=["full"], only_missing_outputs=True)
     assert "digits.snl_b200_s1.mitigate" in ran and not leftover.exists()
     assert pd.read_csv(cell / "mitigate_history.csv")["epoch"].tolist() == [1, 2]
+
+
+# The tests below edit toy2d's configuration in the finished run, each on top of the last; they come last.
+LONGER = {"finetune": {"train": {"epochs": 3}}}
+MORE_BUDGETS = {**LONGER, "linearize": {"random": {"budgets": [16, 8]}}}
+WIDER = {**MORE_BUDGETS, "model": {"arch": "mlp", "hidden_sizes": [16, 8]}}
+
+
+def _toy2d(settings: dict) -> dict:
+    return {"experiments": {"toy2d": settings}}
+
+
+def test_a_config_edit_reruns_exactly_the_affected_nodes_and_what_follows(finished_run: Path) -> None:
+    ran = set(_run(finished_run, _toy2d(LONGER), pipeline_names=["full"], only_missing_outputs=True))
+    assert {"toy2d.random_b16_s0.finetune", "toy2d.finetune_only_s0.finetune", "toy2d.write_report"} <= ran
+    assert {"combine_group_metrics", "toy2d.random_b16_s0.evaluate_finetune"} <= ran
+    assert not [name for name in ran if name.startswith("digits.") or ".mitigate" in name or ".train_base" in name]
+    history = pd.read_csv(finished_run / "data" / "07_model_output" / "toy2d" / "random_b16_s0" / "finetune_history.csv")
+    assert list(history["epoch"]) == [1, 2, 3]
+    assert not _run(finished_run, _toy2d(LONGER), pipeline_names=["full"], only_missing_outputs=True)
+
+
+def test_an_added_budget_reaches_the_tables_and_the_report(finished_run: Path) -> None:
+    ran = set(_run(finished_run, _toy2d(MORE_BUDGETS), pipeline_names=["full"], only_missing_outputs=True))
+    assert {"toy2d.random_b8_s0.linearize_random", "toy2d.combine_group_metrics", "toy2d.write_report"} <= ran
+    assert not [name for name in ran if ".random_b16_" in name or ".finetune_only_" in name or name.startswith("digits.")]
+    reporting = finished_run / "data" / "08_reporting" / "toy2d"
+    models = pd.read_parquet(reporting / "model_metrics.parquet")
+    assert set(models.loc[models["method"] == "random", "budget"]) == {"16", "8"}
+    assert "8 ReLUs" in (reporting / "report.html").read_text()
+
+
+def test_changed_widths_retrain_the_base_models_and_everything_after(finished_run: Path) -> None:
+    ran = set(_run(finished_run, _toy2d(WIDER), pipeline_names=["full"], only_missing_outputs=True))
+    assert {"toy2d.base_s0.train_base_model", "toy2d.random_b8_s0.linearize_random", "toy2d.write_report"} <= ran
+    assert not [name for name in ran if name.startswith("digits.") or name.endswith("prepare_data")]
+    base = ModelArtifactDataset(str(finished_run / "data" / "06_models" / "toy2d" / "base_s0" / "base_model.pt")).load()
+    assert base.model_config["hidden_sizes"] == [16, 8]

@@ -9,7 +9,10 @@ from linearization_fairness.training import plot_history
 def create_pipeline(cell: Cell) -> Pipeline:
     return Pipeline(
         [
-            bound_node(train_base_model, ["splits", "data_info"], ["base_model", "base_history"], "train_base_model", "base_train", cell=cell),
+            bound_node(
+                train_base_model, ["splits", "data_info"], ["base_model", "base_history"], "train_base_model", "base_train",
+                {"model": cell.config.model, "train": cell.config.base_train, "seed": cell.seed}, cell=cell,
+            ),  # fmt: skip
             node(plot_history, "base_history", "base_history_plot", name="plot_base_history", tags="base_train"),
         ]
     )

@@ -7,4 +7,4 @@ from linearization_fairness.sweep import Experiment
 
 def create_pipeline(experiment: Experiment) -> Pipeline:
     outputs = ["splits", "data_info", "group_statistics"]
-    return Pipeline([bound_node(prepare_data, None, outputs, "prepare_data", "data_prep", experiment=experiment)])
+    return Pipeline([bound_node(prepare_data, None, outputs, "prepare_data", "data_prep", experiment.config.data, experiment=experiment)])

@@ -11,7 +11,9 @@ def create_pipeline(cell: Cell, variants: list[str]) -> Pipeline:
         bound_node(
             evaluate_model, ["splits", "data_info", f"{variant}_model", "base_model"],
             [f"{variant}_model_metrics", f"{variant}_group_metrics", f"{variant}_predictions"],
-            f"evaluate_{variant}", "evaluate", cell=cell, variant=variant,
+            f"evaluate_{variant}", "evaluate",
+            {"evaluate": cell.config.evaluate, "variant": variant, "cell": [cell.experiment.name, cell.name, cell.budget_label]},
+            cell=cell, variant=variant,
         )  # fmt: skip
         for variant in variants
     ]

@@ -19,5 +19,6 @@ def create_pipeline(cell: Cell) -> Pipeline:
     for name in variants_of(cell):
         outputs = [f"{name}_model", f"{name}_history"]
         inputs = ["splits", "data_info", student, "base_model"]
-        nodes.append(bound_node(finetune, inputs, outputs, name, "finetune", cell=cell, variant=name))
+        depends_on = {"variant": name, "settings": getattr(cell.config, name), "seed": cell.seed}
+        nodes.append(bound_node(finetune, inputs, outputs, name, "finetune", depends_on, cell=cell, variant=name))
     return Pipeline(nodes)

@@ -22,7 +22,7 @@ def _figure_node(name: str, experiment: Experiment, sources: dict[str, list[str]
     if spec.source == "results":
         inputs = ["aggregated_group_metrics", "aggregated_model_metrics"]
         settings = {"spec": spec, "pi_cost": experiment.run.pi_cost}
-        return bound_node(draw_results_figure, inputs, output, node_name, "report", **settings)
+        return bound_node(draw_results_figure, inputs, output, node_name, "report", {"figure": name, "pi_cost": experiment.run.pi_cost}, **settings)
     inputs = sources[spec.source]
     return None if not inputs else node(spec.draw, inputs, output, name=node_name, tags="report")
 
@@ -50,7 +50,8 @@ def create_pipeline(
             nodes.append(figure)
             drawn.append(name)
     report_inputs = [*TABLES, *(f"fig_{name}" for name in drawn)]
-    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", experiment=experiment, figures=drawn))
+    depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
+    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, experiment=experiment, figures=drawn))
     return Pipeline(nodes, tags="report")
 
 
