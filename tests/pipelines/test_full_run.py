@@ -165,6 +165,20 @@ def test_an_empty_output_left_by_a_crash_is_recomputed_and_leftovers_are_swept(f
     assert pd.read_csv(cell / "mitigate_history.csv")["epoch"].tolist() == [1, 2]
 
 
+def test_a_cell_rerun_that_changes_its_results_rebuilds_the_report(finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linearization_fairness.linearization.random_control as random_control
+
+    identical = _run(finished_run, pipeline_names=["full"], namespaces=["digits.random_b200_s1"])
+    assert identical and not _run(finished_run, pipeline_names=["full"], only_missing_outputs=True)
+    original = random_control.random_linearize
+    monkeypatch.setattr(random_control, "random_linearize", lambda model, budget, seed: original(model, budget, seed + 100))
+    _run(finished_run, pipeline_names=["full"], namespaces=["digits.random_b200_s1"])  # other ReLUs kept: other results
+    monkeypatch.undo()
+    ran = set(_run(finished_run, pipeline_names=["full"], only_missing_outputs=True))
+    assert {"digits.combine_group_metrics", "digits.aggregate_groups", "digits.write_report", "combine_group_metrics"} <= ran
+    assert not [name for name in ran if ".random_b200_s1." in name or ".snl_" in name]
+
+
 # The tests below edit toy2d's configuration in the finished run, each on top of the last; they come last.
 LONGER = {"finetune": {"train": {"epochs": 3}}}
 MORE_BUDGETS = {**LONGER, "linearize": {"random": {"budgets": [16, 8]}}}
