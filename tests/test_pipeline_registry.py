@@ -40,7 +40,8 @@ def test_a_conf_edit_changes_the_registered_cells(project_copy):
         "    linearize:\n      random: {budgets: [0.25, 100]}\n      deepreduce: {budgets: [1t]}\n"
     )
     registered, _ = _session(project_copy, "local")
-    assert _cell_namespaces(registered["full"]) == {
+    # conf/local is merged over conf/base: digits stays, tiny is added.
+    assert {name for name in _cell_namespaces(registered["full"]) if name.startswith("tiny.")} == {
         "tiny.base_s3", "tiny.finetune_only_s3", "tiny.random_p25_s3", "tiny.random_b100_s3", "tiny.deepreduce_c1t_s3",
     }  # fmt: skip
 
@@ -114,3 +115,14 @@ def test_one_validation_per_experiment_per_run(project_copy, monkeypatch):
     with KedroSession.create(project_path=project_copy, env="test") as session:
         session.run(pipeline_names=["data_prep"])
     assert len(checked) == 2  # conf/test declares digits and toy2d
+
+
+def test_a_local_override_changes_one_setting_and_keeps_the_rest(project_copy):
+    (project_copy / "conf" / "local" / "parameters.yml").write_text(
+        "experiments:\n  digits:\n    linearize:\n      random: {budgets: [100]}\n"
+    )
+    registered, context = _session(project_copy, "local")
+    digits = validate_run(context.config_loader["parameters"]).experiments["digits"]
+    assert digits.linearize.random.budgets == [100]
+    assert digits.linearize.snl.budgets == [750, 250] and digits.seeds == [0, 1, 2]  # from conf/base
+    assert "digits.random_b100_s2" in _cell_namespaces(registered["full"])

@@ -1,23 +1,53 @@
-"""Project commands added to `kedro`: `kedro stale` lists what a run would recompute, and why.
+"""Project commands added to `kedro`: `kedro run` that reports a bad parameter in one line,
+and `kedro stale`, which lists what a run would recompute, and why.
 
-Kedro loads `cli` from this module; `run` is re-exported because Kedro then takes the project's
-run command from here too (`python -m linearization_fairness`).
+Kedro loads `cli` from this module, and takes the project's run command from here too
+(`python -m linearization_fairness`).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
 import click
-from kedro.framework.cli.project import run
+from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.utils import env_option
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from linearization_fairness.config import ConfigError
+
 __all__ = ["cli", "run"]
+TRACEBACK_SWITCH = "LINEARIZATION_FAIRNESS_TRACEBACK"
 
 
 @click.group(name="linearization-fairness")
 def cli() -> None:
     """Commands of this project."""
+
+
+def _one_line_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except ConfigError as error:
+            if os.environ.get(TRACEBACK_SWITCH):
+                raise
+            raise click.ClickException(f"{error}\n(set {TRACEBACK_SWITCH}=1 for the traceback)") from None
+
+    return wrapper
+
+
+# Kedro's own `kedro run`, with every option, but a parameter error is its one line and exit 1.
+run = click.Command(
+    name="run", params=kedro_run.params, callback=_one_line_errors(kedro_run.callback),
+    help=kedro_run.help, short_help=kedro_run.short_help,
+)  # fmt: skip
+cli.add_command(run)
 
 
 @cli.command()

@@ -32,6 +32,11 @@ class ExperimentConfigLoader(OmegaConfigLoader):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # conf/local is an overlay: merged key by key over conf/base, so an override names only
+        # what it changes. A named env (paper, test) declares its own experiments, which replace
+        # base's, as Kedro's default merge does for every top-level key.
+        if (self.env or self.default_run_env) == self.default_run_env:
+            self.merge_strategy = {**self.merge_strategy, "parameters": "soft"}
         self._resolved: dict[str, RunConfig] = {}
         global _active_loader
         _active_loader = self

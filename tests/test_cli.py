@@ -1,0 +1,31 @@
+"""The project's commands as a user types them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _kedro(project: Path, *args: str, **environment: str) -> subprocess.CompletedProcess:
+    kedro = Path(sys.executable).with_name("kedro")
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", **environment}
+    return subprocess.run([str(kedro), *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_bad_parameter_is_one_line_and_a_failed_exit_and_the_switch_shows_the_traceback(project_copy: Path) -> None:
+    result = _kedro(project_copy, "run", "--env", "test", "--params=experiments.digits.base_train.lr=0")
+    assert result.returncode == 1
+    assert "Error: experiments.digits.base_train.lr=0: Input should be greater than 0" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (project_copy / "data" / "05_model_input").exists()
+    shown = _kedro(project_copy, "run", "--env", "test", "--params=experiments.digits.base_train.lr=0", LINEARIZATION_FAIRNESS_TRACEBACK="1")
+    assert shown.returncode != 0 and "ConfigError" in shown.stderr + shown.stdout
+
+
+def test_stale_lists_what_a_run_would_do_and_runs_nothing(project_copy: Path) -> None:
+    result = _kedro(project_copy, "stale", "--env", "test", "--pipelines", "data_prep")
+    assert result.returncode == 0, result.stderr
+    assert "digits.prepare_data: missing" in result.stdout and "2 of 2 nodes of 'data_prep'" in result.stdout
+    assert not (project_copy / "data" / "05_model_input").exists()
