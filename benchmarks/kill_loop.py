@@ -83,7 +83,7 @@ def main() -> int:
         different = []
         for experiment in ("digits", "toy2d"):
             for table in TABLES:
-                name = f"08_reporting/{experiment}/{table}.parquet"
+                name = f"test/08_reporting/{experiment}/{table}.parquet"  # conf/test writes under data/test
                 if not pd.read_parquet(reference / "data" / name).equals(pd.read_parquet(killed / "data" / name)):
                     different.append(name)
         print(f"{kills} kills over {runs} runs; empty outputs: {len(empty)}; tables differing from the uninterrupted run: {different or 'none'}")

@@ -19,7 +19,7 @@ def test_a_bad_parameter_is_one_line_and_a_failed_exit_and_the_switch_shows_the_
     assert result.returncode == 1
     assert "Error: experiments.digits.base_train.lr=0: Input should be greater than 0" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert not (project_copy / "data" / "05_model_input").exists()
+    assert not (project_copy / "data" / "test" / "05_model_input").exists()
     shown = _kedro(project_copy, "run", "--env", "test", "--params=experiments.digits.base_train.lr=0", LINEARIZATION_FAIRNESS_TRACEBACK="1")
     assert shown.returncode != 0 and "ConfigError" in shown.stderr + shown.stdout
 
@@ -28,4 +28,4 @@ def test_stale_lists_what_a_run_would_do_and_runs_nothing(project_copy: Path) ->
     result = _kedro(project_copy, "stale", "--env", "test", "--pipelines", "data_prep")
     assert result.returncode == 0, result.stderr
     assert "digits.prepare_data: missing" in result.stdout and "2 of 2 nodes of 'data_prep'" in result.stdout
-    assert not (project_copy / "data" / "05_model_input").exists()
+    assert not (project_copy / "data" / "test" / "05_model_input").exists()

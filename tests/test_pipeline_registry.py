@@ -126,3 +126,15 @@ def test_a_local_override_changes_one_setting_and_keeps_the_rest(project_copy):
     assert digits.linearize.random.budgets == [100]
     assert digits.linearize.snl.budgets == [750, 250] and digits.seeds == [0, 1, 2]  # from conf/base
     assert "digits.random_b100_s2" in _cell_namespaces(registered["full"])
+
+
+def test_outputs_of_different_environments_never_collide(project_copy):
+    paths = {}
+    for env in ("base", "test", "paper"):
+        _, context = _session(project_copy, env)
+        names = ["digits.report", "digits.base_s0.base_model"] if env != "paper" else ["utkface_age_resnet18.report"]
+        paths[env] = {str(context.catalog.get(name)._filepath).removeprefix(f"{project_copy}/") for name in names}
+        paths[env].add(context.config_loader["parameters"]["checkpoint_dir"])
+    assert all(path.startswith("data/test/") for path in paths["test"])
+    assert all(path.startswith("data/paper/") for path in paths["paper"])
+    assert not paths["base"] & paths["test"] and all(not path.startswith(("data/test", "data/paper")) for path in paths["base"])

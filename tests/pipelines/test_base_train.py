@@ -15,28 +15,28 @@ def test_base_train_runs_alone_on_cached_data_prep(run_kedro, project_copy):
     run_kedro(pipeline_names=["base_train"])
 
     for seed in (0, 1):
-        cell = project_copy / "data" / "06_models" / "digits" / f"base_s{seed}"
+        cell = project_copy / "data" / "test" / "06_models" / "digits" / f"base_s{seed}"
         artifact = ModelArtifactDataset(str(cell / "base_model.pt")).load()
         model = artifact.build()
         assert relu_count(model) == total_relu_sites(model) == artifact.metadata["relu_count"]
         assert artifact.metadata["seed"] == seed
         assert model(torch.zeros(3, *artifact.in_shape)).shape == (3, 10)
-        history = pd.read_csv(project_copy / "data" / "07_model_output" / "digits" / f"base_s{seed}" / "base_history.csv")
+        history = pd.read_csv(project_copy / "data" / "test" / "07_model_output" / "digits" / f"base_s{seed}" / "base_history.csv")
         assert list(history["epoch"]) == [1, 2]
-        assert (project_copy / "data" / "08_reporting" / "digits" / f"base_s{seed}" / "base_history_plot.png").exists()
+        assert (project_copy / "data" / "test" / "08_reporting" / "digits" / f"base_s{seed}" / "base_history_plot.png").exists()
     first, second = (
-        ModelArtifactDataset(str(project_copy / "data" / "06_models" / "digits" / f"base_s{seed}" / "base_model.pt")).load()
+        ModelArtifactDataset(str(project_copy / "data" / "test" / "06_models" / "digits" / f"base_s{seed}" / "base_model.pt")).load()
         for seed in (0, 1)
     )
     assert not torch.equal(first.state_dict["conv1.weight"], second.state_dict["conv1.weight"])
     # A finished training leaves no checkpoint to resume from.
-    assert not list((project_copy / "data" / "06_models").rglob("*.ckpt"))
+    assert not list((project_copy / "data" / "test" / "06_models").rglob("*.ckpt"))
 
 
 def test_a_crash_while_saving_the_model_resumes_the_finished_training(run_kedro, project_copy, monkeypatch):
     import linearization_fairness.training.engine as engine
 
-    models = project_copy / "data" / "06_models"
+    models = project_copy / "data" / "test" / "06_models"
     run_kedro(pipeline_names=["data_prep", "base_train"])
     uninterrupted = ModelArtifactDataset(str(models / "digits" / "base_s0" / "base_model.pt")).load()
     shutil.rmtree(models)
@@ -77,7 +77,7 @@ def test_a_checkpoint_left_under_other_data_settings_is_not_resumed(run_kedro, p
         patch.setattr(engine, "_train_epoch", killed_in_epoch_two)
         with pytest.raises(Exception, match="killed"):
             run_kedro(pipeline_names=["base_train"], node_names=["digits.base_s0.train_base_model"])
-    checkpoint = project_copy / "data" / "06_models" / "checkpoints" / "digits" / "base_s0" / "train_base_model.ckpt"
+    checkpoint = project_copy / "data" / "test" / "06_models" / "checkpoints" / "digits" / "base_s0" / "train_base_model.ckpt"
     assert checkpoint.exists()
 
     def resume(*args, **kwargs):
@@ -86,5 +86,5 @@ def test_a_checkpoint_left_under_other_data_settings_is_not_resumed(run_kedro, p
     monkeypatch.setattr(engine, "_resume", resume)
     new_data = {"experiments": {"digits": {"data": {"seed": 1}}}}
     run_kedro(runtime_params=new_data, node_names=["digits.prepare_data", "digits.base_s0.train_base_model"])
-    history = pd.read_csv(project_copy / "data" / "07_model_output" / "digits" / "base_s0" / "base_history.csv")
+    history = pd.read_csv(project_copy / "data" / "test" / "07_model_output" / "digits" / "base_s0" / "base_history.csv")
     assert list(history["epoch"]) == [1, 2] and not checkpoint.exists()

@@ -11,17 +11,17 @@ def test_data_prep_writes_splits_info_and_group_statistics(run_kedro, project_co
     run_kedro(pipeline_names=["data_prep"])
 
     for experiment in ("digits", "toy2d"):
-        folder = project_copy / "data" / "05_model_input" / experiment
+        folder = project_copy / "data" / "test" / "05_model_input" / experiment
         with np.load(folder / "splits.npz", allow_pickle=False) as arrays:
             assert {"train_x", "val_x", "test_x", "train_group"} <= set(arrays.files)
             train_index, test_index = arrays["train_index"], arrays["test_index"]
         assert not set(train_index) & set(test_index)
         info = json.loads((folder / "data_info.json").read_text())
-        stats = pd.read_csv(project_copy / "data" / "08_reporting" / experiment / "group_statistics.csv")
+        stats = pd.read_csv(project_copy / "data" / "test" / "08_reporting" / experiment / "group_statistics.csv")
         assert set(stats["split"]) == {"train", "val", "test"}
         assert len(stats) == 3 * len(info["group_names"])
 
-    digits_stats = pd.read_csv(project_copy / "data" / "08_reporting" / "digits" / "group_statistics.csv")
+    digits_stats = pd.read_csv(project_copy / "data" / "test" / "08_reporting" / "digits" / "group_statistics.csv")
     train = digits_stats[digits_stats["split"] == "train"].set_index("group_id")["count"]
     assert train.loc[[5, 6, 7, 8, 9]].sum() < train.loc[[0, 1, 2, 3, 4]].sum() / 3
 
@@ -31,8 +31,8 @@ def test_bad_parameter_fails_before_any_node_with_one_line(run_kedro, project_co
         run_kedro(runtime_params={"experiments": {"digits": {"data": {"dataset": "mnist"}}}}, pipeline_names=["data_prep"])
     message = str(error.value)
     assert "mnist" in message and "digits" in message and "cifar10" in message
-    assert not (project_copy / "data" / "05_model_input").exists() or not any(
-        (project_copy / "data" / "05_model_input").rglob("*.npz")
+    assert not (project_copy / "data" / "test" / "05_model_input").exists() or not any(
+        (project_copy / "data" / "test" / "05_model_input").rglob("*.npz")
     )
 
 

@@ -56,12 +56,12 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_full_pipeline_name_is_registered_and_runs(finished_run: Path) -> None:
-    assert (finished_run / "data" / "05_model_input" / "digits" / "splits.npz").exists()
+    assert (finished_run / "data" / "test" / "05_model_input" / "digits" / "splits.npz").exists()
 
 
 def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> None:
     for experiment in ("digits", "toy2d"):
-        html = (finished_run / "data" / "08_reporting" / experiment / "report.html").read_text()
+        html = (finished_run / "data" / "test" / "08_reporting" / experiment / "report.html").read_text()
         for section in SECTION_IDS:
             assert f'id="{section}"' in html
         assert "data:image/png;base64," in html
@@ -69,7 +69,7 @@ def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> N
 
 def test_the_run_tables_stack_every_experiment(finished_run: Path) -> None:
     for level in ("model", "group"):
-        run_table = pd.read_parquet(finished_run / "data" / "08_reporting" / f"{level}_metrics.parquet")
+        run_table = pd.read_parquet(finished_run / "data" / "test" / "08_reporting" / f"{level}_metrics.parquet")
         assert set(run_table["experiment"]) == {"digits", "toy2d"}
 
 
@@ -77,7 +77,7 @@ def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Pat
     from linearization_fairness.pipelines.report.figures import FIGURES
 
     for experiment, special in (("digits", {"kept_by_layer", "multipliers"}), ("toy2d", {"decision_boundaries", "multipliers"})):
-        folder = finished_run / "data" / "08_reporting" / experiment
+        folder = finished_run / "data" / "test" / "08_reporting" / experiment
         drawn = {path.stem for path in (folder / "figures").glob("*.png")}
         results = {name for name, spec in FIGURES.items() if spec.source == "results"}
         assert drawn >= results | special and drawn <= set(FIGURES)
@@ -88,7 +88,7 @@ def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Pat
 
 
 def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> None:
-    reporting = finished_run / "data" / "08_reporting" / "digits"
+    reporting = finished_run / "data" / "test" / "08_reporting" / "digits"
     table = pd.read_parquet(reporting / "group_metrics.parquet")
     models = table.groupby(["cell", "variant"]).size()
     expected_cells = {f"{cell}_s{seed}" for seed in (0, 1) for cell in ("snl_b200", "random_b200", "deepreduce_c1")}
@@ -110,7 +110,7 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
 
 
 def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run: Path) -> None:
-    cell = finished_run / "data" / "07_model_output" / "digits" / "base_s0"
+    cell = finished_run / "data" / "test" / "07_model_output" / "digits" / "base_s0"
     ranking = pd.read_csv(cell / "criticality.csv")
     assert sorted(ranking["criticality_rank"]) == [1, 2] and list(ranking["relu_count"]) == [512, 256]
     proposals = pd.read_csv(cell / "culling_proposals.csv")
@@ -121,12 +121,12 @@ def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run:
 def test_linearized_models_keep_exactly_their_budget(finished_run: Path) -> None:
     for cell in ("snl_b200_s0", "random_b200_s1"):
         for variant in ("linearized", "finetune", "mitigate"):
-            path = finished_run / "data" / "06_models" / "digits" / cell / f"{variant}_model.pt"
+            path = finished_run / "data" / "test" / "06_models" / "digits" / cell / f"{variant}_model.pt"
             assert relu_count(ModelArtifactDataset(str(path)).load().build()) == 200
 
 
 def test_one_cell_runs_alone_on_cached_inputs(finished_run: Path) -> None:
-    cell = finished_run / "data" / "06_models" / "digits" / "random_b200_s1"
+    cell = finished_run / "data" / "test" / "06_models" / "digits" / "random_b200_s1"
     shutil.rmtree(cell)
     ran = _run(finished_run, namespaces=["digits.random_b200_s1"])
     assert ran and all(name.startswith("digits.random_b200_s1.") for name in ran)
@@ -134,7 +134,7 @@ def test_one_cell_runs_alone_on_cached_inputs(finished_run: Path) -> None:
 
 
 def test_only_missing_outputs_reruns_only_the_missing_cell(finished_run: Path) -> None:
-    (finished_run / "data" / "06_models" / "digits" / "snl_b200_s0" / "finetune_model.pt").unlink()
+    (finished_run / "data" / "test" / "06_models" / "digits" / "snl_b200_s0" / "finetune_model.pt").unlink()
     ran = _run(finished_run, pipeline_names=["full"], only_missing_outputs=True)
     assert "digits.snl_b200_s0.finetune" in ran
     assert not [name for name in ran if ".snl_b200_s1." in name or ".base_s" in name or "toy2d." in name]
@@ -156,7 +156,7 @@ def test_the_notebook_runs_on_a_finished_run(finished_run: Path, monkeypatch: py
 
 
 def test_an_empty_output_left_by_a_crash_is_recomputed_and_leftovers_are_swept(finished_run: Path) -> None:
-    cell = finished_run / "data" / "07_model_output" / "digits" / "snl_b200_s1"
+    cell = finished_run / "data" / "test" / "07_model_output" / "digits" / "snl_b200_s1"
     (cell / "mitigate_history.csv").write_bytes(b"")
     leftover = cell / f".finetune_history.csv.{socket.gethostname().replace('.', '_')}-99999999.x1y2.tmp"
     leftover.write_bytes(b"epoch,train_lo")
@@ -194,7 +194,7 @@ def test_a_config_edit_reruns_exactly_the_affected_nodes_and_what_follows(finish
     assert {"toy2d.random_b16_s0.finetune", "toy2d.finetune_only_s0.finetune", "toy2d.write_report"} <= ran
     assert {"combine_group_metrics", "toy2d.random_b16_s0.evaluate_finetune"} <= ran
     assert not [name for name in ran if name.startswith("digits.") or ".mitigate" in name or ".train_base" in name]
-    history = pd.read_csv(finished_run / "data" / "07_model_output" / "toy2d" / "random_b16_s0" / "finetune_history.csv")
+    history = pd.read_csv(finished_run / "data" / "test" / "07_model_output" / "toy2d" / "random_b16_s0" / "finetune_history.csv")
     assert list(history["epoch"]) == [1, 2, 3]
     assert not _run(finished_run, _toy2d(LONGER), pipeline_names=["full"], only_missing_outputs=True)
 
@@ -203,7 +203,7 @@ def test_an_added_budget_reaches_the_tables_and_the_report(finished_run: Path) -
     ran = set(_run(finished_run, _toy2d(MORE_BUDGETS), pipeline_names=["full"], only_missing_outputs=True))
     assert {"toy2d.random_b8_s0.linearize_random", "toy2d.combine_group_metrics", "toy2d.write_report"} <= ran
     assert not [name for name in ran if ".random_b16_" in name or ".finetune_only_" in name or name.startswith("digits.")]
-    reporting = finished_run / "data" / "08_reporting" / "toy2d"
+    reporting = finished_run / "data" / "test" / "08_reporting" / "toy2d"
     models = pd.read_parquet(reporting / "model_metrics.parquet")
     assert set(models.loc[models["method"] == "random", "budget"]) == {"16", "8"}
     assert "8 ReLUs" in (reporting / "report.html").read_text()
@@ -213,5 +213,5 @@ def test_changed_widths_retrain_the_base_models_and_everything_after(finished_ru
     ran = set(_run(finished_run, _toy2d(WIDER), pipeline_names=["full"], only_missing_outputs=True))
     assert {"toy2d.base_s0.train_base_model", "toy2d.random_b8_s0.linearize_random", "toy2d.write_report"} <= ran
     assert not [name for name in ran if name.startswith("digits.") or name.endswith("prepare_data")]
-    base = ModelArtifactDataset(str(finished_run / "data" / "06_models" / "toy2d" / "base_s0" / "base_model.pt")).load()
+    base = ModelArtifactDataset(str(finished_run / "data" / "test" / "06_models" / "toy2d" / "base_s0" / "base_model.pt")).load()
     assert base.model_config["hidden_sizes"] == [16, 8]
