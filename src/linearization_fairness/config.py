@@ -21,6 +21,7 @@ from linearization_fairness.linearization import LinearizeConfig, check_against_
 from linearization_fairness.metrics import MetricsConfig
 from linearization_fairness.models import ModelConfig, ResNetConfig, build_model
 from linearization_fairness.reporting.cost import PICostConfig
+from linearization_fairness.runner.config import RayConfig
 from linearization_fairness.training import TrainConfig
 
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -88,6 +89,7 @@ class RunConfig(BaseModel):
     # Interrupted trainings resume from here; a finished training deletes its checkpoint.
     checkpoint_dir: str = "data/06_models/checkpoints"
     pi_cost: PICostConfig = PICostConfig()
+    ray: RayConfig = RayConfig()  # used by `kedro run --runner=ray` only
     experiments: Annotated[dict[str, ExperimentConfig], Field(min_length=1), AfterValidator(_usable_names)]
 
 
