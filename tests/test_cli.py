@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _kedro(project: Path, *args: str, **environment: str) -> subprocess.CompletedProcess:
     kedro = Path(sys.executable).with_name("kedro")
@@ -29,3 +31,21 @@ def test_stale_lists_what_a_run_would_do_and_runs_nothing(project_copy: Path) ->
     assert result.returncode == 0, result.stderr
     assert "digits.prepare_data: missing" in result.stdout and "2 of 2 nodes of 'data_prep'" in result.stdout
     assert not (project_copy / "data" / "test" / "05_model_input").exists()
+
+
+def test_runner_ray_names_the_ray_runner_and_a_failed_sweep_is_its_summary() -> None:
+    import click
+    from kedro.utils import load_obj
+
+    from linearization_fairness.cli import _one_line_errors
+    from linearization_fairness.runner import SweepFailed
+
+    chosen = _one_line_errors(lambda **options: options)(runner="ray")
+    assert load_obj(chosen["runner"], "kedro.runner").__name__ == "RayRunner"
+    assert _one_line_errors(lambda **options: options)(runner="ThreadRunner") == {"runner": "ThreadRunner"}
+
+    def failing(**options: object) -> None:
+        raise SweepFailed("1 node(s) failed; ...")
+
+    with pytest.raises(click.ClickException, match=r"^1 node\(s\) failed"):
+        _one_line_errors(failing)(runner="ray")

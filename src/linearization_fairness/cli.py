@@ -19,6 +19,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from linearization_fairness.config import ConfigError
+from linearization_fairness.runner import RAY_RUNNER, SweepFailed
 
 __all__ = ["cli", "run"]
 TRACEBACK_SWITCH = "LINEARIZATION_FAIRNESS_TRACEBACK"
@@ -32,17 +33,22 @@ def cli() -> None:
 def _one_line_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("runner") == "ray":
+            kwargs["runner"] = RAY_RUNNER
         try:
             return callback(*args, **kwargs)
         except ConfigError as error:
             if os.environ.get(TRACEBACK_SWITCH):
                 raise
             raise click.ClickException(f"{error}\n(set {TRACEBACK_SWITCH}=1 for the traceback)") from None
+        except SweepFailed as failed:
+            raise click.ClickException(str(failed)) from None
 
     return wrapper
 
 
-# Kedro's own `kedro run`, with every option, but a parameter error is its one line and exit 1.
+# Kedro's own `kedro run`, with every option, but a parameter error is its one line and exit 1,
+# and `--runner=ray` spells the Ray runner.
 run = click.Command(
     name="run", params=kedro_run.params, callback=_one_line_errors(kedro_run.callback),
     help=kedro_run.help, short_help=kedro_run.short_help,

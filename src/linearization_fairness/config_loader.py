@@ -61,6 +61,11 @@ class ExperimentConfigLoader(OmegaConfigLoader):
         return self._resolved[key]
 
 
+def active_env() -> str | None:
+    """The `--env` of the session in force (None: the default, conf/base with conf/local)."""
+    return None if _active_loader is None else _active_loader.env
+
+
 def run_config() -> RunConfig:
     """The resolved config of the session in force, or, without one (a bare import), of the
     project's conf for `KEDRO_ENV`."""

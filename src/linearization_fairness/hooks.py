@@ -79,6 +79,8 @@ class TrackWhatMadeEachOutput:
 
     @hook_impl
     def before_node_run(self, node: Any, catalog: Any) -> None:
+        # Set here too: a Ray worker runs nodes without ever seeing before_pipeline_run.
+        self._catalog = catalog
         fingerprint = Fingerprints(Pipeline([node]), catalog).expected(node)
         self._running[node.name] = fingerprint
         checkpoint = self._checkpoint(node)
