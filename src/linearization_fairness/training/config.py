@@ -37,6 +37,8 @@ class TrainConfig(BaseModel):
     augment_padding: Annotated[int, Field(ge=0)] = 4
     checkpoint_every: PositiveInt = 1
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    # torch.compile on a GPU; ignored on the CPU, where compiling a ResNet takes minutes and the
+    # tiny models of a CPU run gain nothing from it, so one conf serves both.
     compile: bool = False
     progress: bool = True
 

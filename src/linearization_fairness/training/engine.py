@@ -114,7 +114,7 @@ def train(
         model.to(memory_format=torch.channels_last)
     objective.prepare(model, config, device)
     optimizer = _build_optimizer(objective.param_groups(model, config), config)
-    forward = torch.compile(model) if config.compile else model
+    forward = torch.compile(model) if config.compile and device.type == "cuda" else model
 
     # What the checkpoint must have been written under to be resumed.
     settings = {**config.model_dump(exclude=EXECUTION_ONLY_FIELDS), "seed": seed, "select_on": select_on}
