@@ -66,7 +66,7 @@ def test_the_paper_configuration_runs_every_stage_on_the_cpu(tmp_path: Path) -> 
     (tmp_path / "src").mkdir()
     paper = tmp_path / "conf" / "paper" / "parameters.yml"
     paper.write_text(yaml.safe_dump(_cut_down(yaml.safe_load(paper.read_text()))))
-    _cifar10(tmp_path / "data" / "01_raw" / "cifar-10-batches-py", per_class_per_batch=8, test_per_class=6)
+    _cifar10(tmp_path / "data" / "01_raw" / "cifar-10-batches-py", per_class_per_batch=4, test_per_class=3)
 
     previous = Path.cwd()
     os.chdir(tmp_path)

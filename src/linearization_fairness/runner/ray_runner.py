@@ -136,13 +136,14 @@ def _connect(config: RayConfig, address: str | None) -> bool:
     if address:
         ray.init(address=address, **quiet)
         return True
+    # Ray's servers listen on every interface (it refuses to bind a node to loopback), so the
+    # local cluster takes a token that only this user can read (Ray's default from 2.59 on).
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray.init(
         num_cpus=config.num_cpus,
         num_gpus=config.num_gpus,
         include_dashboard=config.dashboard,
         dashboard_host="127.0.0.1",
-        # The node advertises loopback, so no other machine is told where to reach it.
-        _node_ip_address="127.0.0.1",
         runtime_env={"env_vars": {"KEDRO_DISABLE_TELEMETRY": os.environ.get("KEDRO_DISABLE_TELEMETRY", "1")}},
         **quiet,
     )
