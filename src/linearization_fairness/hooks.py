@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 
 from linearization_fairness.atomic import sweep_leftovers, write_atomically
 from linearization_fairness.config_loader import run_config
 from linearization_fairness.data import check_raw_data
 from linearization_fairness.fingerprints import Fingerprints, filepath_of, record_path, write_record
+from linearization_fairness.runner.progress import Progress
+from linearization_fairness.training.engine import training_label
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +110,10 @@ class TrackWhatMadeEachOutput:
 
     @staticmethod
     def _checkpoint(node: Any) -> Path | None:
-        """The checkpoint of a training node, named after it by its cell (see Cell.checkpoint)."""
-        cell = getattr(node.func, "keywords", {}).get("cell")
-        return None if cell is None else cell.checkpoint(node.name.rsplit(".", 1)[-1])
+        """The checkpoint of a training node, named after it by its cell or search (see Cell.checkpoint)."""
+        keywords = getattr(node.func, "keywords", {})
+        owner = keywords.get("cell") or keywords.get("search")
+        return None if owner is None else owner.checkpoint(node.name.rsplit(".", 1)[-1])
 
 
 def _made_for(checkpoint: Path) -> str | None:
@@ -117,3 +122,58 @@ def _made_for(checkpoint: Path) -> str | None:
         return json.loads(record_path(checkpoint).read_text()).get("node")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+class ShowProgress:
+    """One progress line per node of a run in this process (see runner/progress.py), and the
+    node's name on its training's progress bar. Kedro's own per-node lines are turned down in
+    conf/logging.yml. A Ray run shows the same view from its driver; in its workers, which never
+    see before_pipeline_run, this hook only labels the bar."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._started: dict[str, float] = {}
+        self._label: dict[str, Any] = {}
+        self._reports: list[Any] = []  # the reports this run wrote, named at its end
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        if run_params.get("only_missing_outputs"):
+            # What the runner will run, by Kedro's own rule (stale outputs are already deleted).
+            pipeline = SequentialRunner()._filter_pipeline_for_missing_outputs(pipeline, catalog)
+        self._progress, self._reports = Progress([node.name for node in pipeline.nodes]), []
+        if not pipeline.nodes:
+            logger.info("nothing to run: every output exists and is current")
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        self._label[node.name] = training_label.set(node.name)
+        self._started[node.name] = time.perf_counter()
+        if self._progress is not None:
+            self._progress.start(node.name)
+
+    @hook_impl
+    def after_node_run(self, node: Any, catalog: Any) -> None:
+        training_label.reset(self._label.pop(node.name))
+        took = time.perf_counter() - self._started.pop(node.name)
+        if self._progress is None:
+            return
+        self._progress.finish(node.name, took)
+        if node.name.endswith("write_report"):
+            self._reports.append(filepath_of(catalog, node.outputs[0]))
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node: Any) -> None:
+        self._label.pop(node.name, None)
+        if self._progress is not None and node.name in self._started:
+            self._started.pop(node.name)
+            self._progress.fail(node.name, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+        for report in self._reports:
+            logger.info("report: %s", report)
+        self._progress, self._reports = None, []
+

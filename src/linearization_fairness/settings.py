@@ -1,11 +1,17 @@
 """Kedro settings: the config loader that lets conf declare which pipelines exist, and the hooks."""
 
+import warnings
+
 from linearization_fairness.config_loader import ExperimentConfigLoader
-from linearization_fairness.hooks import SweepLeftovers, TrackWhatMadeEachOutput, ValidateBeforeRun
+from linearization_fairness.hooks import ShowProgress, SweepLeftovers, TrackWhatMadeEachOutput, ValidateBeforeRun
+
+# Kedro 1.7's own config loader calls OmegaConf's deprecated register_new_resolver, warning on every
+# command about code that is not this project's.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
 
 # pluggy calls the last registered first: raw data is checked, then leftovers swept, then the
-# fingerprints read what is on disk.
-HOOKS = (TrackWhatMadeEachOutput(), SweepLeftovers(), ValidateBeforeRun())
+# fingerprints read what is on disk, then the progress view starts.
+HOOKS = (ShowProgress(), TrackWhatMadeEachOutput(), SweepLeftovers(), ValidateBeforeRun())
 
 CONFIG_LOADER_CLASS = ExperimentConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -12,6 +12,7 @@ so an interrupted run resumed from its checkpoint ends bit-identical to an unint
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import math
 import os
@@ -36,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (x, y, group)
 CHECKPOINT_FORMAT_VERSION = 2
+
+
+# What the progress bar calls the training in progress; the pipeline sets it to the node's name.
+training_label: contextvars.ContextVar[str] = contextvars.ContextVar("training_label", default="train")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -124,7 +129,10 @@ def train(
         logger.info("resumed from %s after epoch %d", checkpoint_path, run.epochs_done)
 
     show_progress = config.progress and sys.stderr.isatty() and not os.environ.get("CI")
-    bar = tqdm(total=config.epochs, initial=run.epochs_done, unit="epoch", desc="train", disable=not show_progress)
+    bar = tqdm(
+        total=config.epochs, initial=run.epochs_done, unit="epoch", desc=training_label.get(), disable=not show_progress,
+        leave=False,
+    )  # fmt: skip
     for epoch in range(run.epochs_done + 1, config.epochs + 1):
         if run.stopped_reason is not None:
             break
@@ -162,8 +170,8 @@ def train(
 
         bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_accuracy:.4f}", val_acc=f"{metrics['val_accuracy']:.4f}")
         bar.update(1)
-        if not show_progress:
-            logger.info(
+        if not show_progress:  # the history keeps every epoch; a log shows them when asked (DEBUG)
+            logger.debug(
                 "epoch %d/%d train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f lr=%.3g (%.1fs)",
                 epoch, config.epochs, train_loss, train_accuracy, metrics["val_loss"], metrics["val_accuracy"],
                 metrics["lr"], row["seconds"],
