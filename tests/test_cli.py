@@ -49,3 +49,20 @@ def test_runner_ray_names_the_ray_runner_and_a_failed_sweep_is_its_summary() -> 
 
     with pytest.raises(click.ClickException, match=r"^1 node\(s\) failed"):
         _one_line_errors(failing)(runner="ray")
+
+
+def test_params_takes_lists_as_values() -> None:
+    import click
+
+    from linearization_fairness.cli import _split_params
+
+    parsed = _split_params(None, None, "experiments.digits.linearize.snl.budgets=[750,250,500], experiments.digits.seeds=[0,1],x=0.5")
+    assert parsed == {"experiments": {"digits": {"linearize": {"snl": {"budgets": [750, 250, 500]}}, "seeds": [0, 1]}}, "x": 0.5}
+    with pytest.raises(click.UsageError, match="must be key=value"):
+        _split_params(click.Context(click.Command("run")), None, "experiments.digits.seeds")
+
+
+def test_a_list_given_with_params_reaches_the_validated_config(project_copy: Path) -> None:
+    result = _kedro(project_copy, "run", "--env", "test", "--params", "experiments.digits.linearize.random.budgets=[100,150,100]")
+    assert result.returncode == 1
+    assert "experiments.digits.linearize.random.budgets: [100, 150, 100] lists a budget twice" in result.stderr

@@ -1,5 +1,5 @@
-"""Project commands added to `kedro`: `kedro run` that reports a bad parameter in one line,
-and `kedro stale`, which lists what a run would recompute, and why.
+"""Project commands added to `kedro`: `kedro run` that reports a bad parameter in one line and
+takes lists in `--params`, and `kedro stale`, which lists what a run would recompute, and why.
 
 Kedro loads `cli` from this module, and takes the project's run command from here too
 (`python -m linearization_fairness`).
@@ -7,6 +7,7 @@ Kedro loads `cli` from this module, and takes the project's run command from her
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.utils import env_option
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from omegaconf import OmegaConf
 
 from linearization_fairness.config import ConfigError
 from linearization_fairness.runner import RAY_RUNNER, SweepFailed
@@ -47,10 +49,41 @@ def _one_line_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _split_params(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Kedro's `--params` parser, except that a comma inside [...] or {...} belongs to its value,
+    so that `--params "experiments.digits.linearize.snl.budgets=[750,250,500],experiments.digits.seeds=[0,1]"`
+    sets two lists (Kedro's own splits at every comma)."""
+    if isinstance(value, dict):
+        return value
+    items, depth, start = [], 0, 0
+    for index, char in enumerate(value + ","):
+        depth += (char in "[{") - (char in "]}")
+        if char == "," and depth == 0:
+            items.append(value[start:index].strip())
+            start = index + 1
+    dotlist = []
+    for item in filter(None, items):
+        key, equals, _ = item.partition("=")
+        if not equals or not key.strip():
+            ctx.fail(f"Invalid format of `--params` option: `{item}` must be key=value, e.g. experiments.digits.seeds=[0,1]")
+        dotlist.append(f"{key.strip()}={item.partition('=')[2]}")
+    return OmegaConf.to_container(OmegaConf.from_dotlist(dotlist))
+
+
+def _run_options() -> list[click.Parameter]:
+    options = []
+    for option in kedro_run.params:
+        if option.name == "params":
+            option = copy.copy(option)
+            option.callback = _split_params
+        options.append(option)
+    return options
+
+
 # Kedro's own `kedro run`, with every option, but a parameter error is its one line and exit 1,
-# and `--runner=ray` spells the Ray runner.
+# `--params` takes lists, and `--runner=ray` spells the Ray runner.
 run = click.Command(
-    name="run", params=kedro_run.params, callback=_one_line_errors(kedro_run.callback),
+    name="run", params=_run_options(), callback=_one_line_errors(kedro_run.callback),
     help=kedro_run.help, short_help=kedro_run.short_help,
 )  # fmt: skip
 cli.add_command(run)
