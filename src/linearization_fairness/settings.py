@@ -8,6 +8,10 @@ from linearization_fairness.hooks import ShowProgress, SweepLeftovers, TrackWhat
 # Kedro 1.7's own config loader calls OmegaConf's deprecated register_new_resolver, warning on every
 # command about code that is not this project's.
 warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
+# Kedro warns when a node is built with a dotted dataset name outside its own namespace. Here such
+# names are namespaced datasets on purpose: a cell reads its seed's base model
+# (`base_s0.base_model`), a search writes its cells' models, the report reads every cell's tables.
+warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.' characters", category=UserWarning)
 
 # pluggy calls the last registered first: raw data is checked, then leftovers swept, then the
 # fingerprints read what is on disk, then the progress view starts.
