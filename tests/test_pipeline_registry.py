@@ -6,7 +6,7 @@ import pytest
 
 from linearization_fairness.config import ConfigError, validate_run
 from linearization_fairness.pipeline_registry import STAGES
-from linearization_fairness.sweep import cells_of, experiments_of
+from linearization_fairness.sweep import cells_of, experiments_of, searches_of
 
 
 def _session(project_copy, env):
@@ -28,7 +28,9 @@ def _cell_namespaces(pipeline) -> set[str]:
 def test_declared_cells_are_the_registered_namespaces(project_copy, env):
     registered, context = _session(project_copy, env)
     run = validate_run(context.config_loader["parameters"])
-    declared = {f"{experiment.name}.{cell.name}" for experiment in experiments_of(run) for cell in cells_of(experiment)}
+    declared = {
+        f"{experiment.name}.{part.name}" for experiment in experiments_of(run) for part in cells_of(experiment) + searches_of(experiment)
+    }
     assert _cell_namespaces(registered["full"]) == declared
     assert set(STAGES) | {"full", "__default__"} == set(registered)
 
@@ -50,10 +52,14 @@ def test_every_node_is_bound_to_its_cell_and_reads_no_parameters(project_copy):
     registered, _ = _session(project_copy, "test")
     nodes = registered["full"].nodes
     assert not [name for node in nodes for name in node.inputs if name.startswith("params:")]
-    snl = next(node for node in nodes if node.name == "digits.snl_b200_s1.linearize_snl")
-    cell = snl.func.keywords["cell"]
-    assert (cell.experiment.name, cell.method, cell.seed, cell.budget, cell.name) == ("digits", "snl", 1, 200, "snl_b200_s1")
-    assert cell.settings.train.epochs == 4  # conf/test's search length, resolved
+    snl = next(node for node in nodes if node.name == "digits.snl_s1.search_snl")
+    search = snl.func.keywords["search"]
+    assert (search.experiment.name, search.method, search.seed, search.name) == ("digits", "snl", 1, "snl_s1")
+    assert [(cell.budget, cell.name) for cell in search.cells] == [(200, "snl_b200_s1")]
+    assert search.settings.train.epochs == 4  # conf/test's search length, resolved
+    random = next(node for node in nodes if node.name == "digits.random_b200_s1.linearize_random")
+    cell = random.func.keywords["cell"]
+    assert (cell.experiment.name, cell.method, cell.seed, cell.budget, cell.name) == ("digits", "random", 1, 200, "random_b200_s1")
 
 
 def _digits(**sections) -> dict:

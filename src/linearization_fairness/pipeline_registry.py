@@ -1,5 +1,6 @@
 """Pipelines are built from the resolved config: each experiment a namespace (`digits`), each of
-its sweep cells a namespace inside it (`digits.base_s0`), each cell bound into its nodes.
+its sweep cells a namespace inside it (`digits.base_s0`), each cell bound into its nodes, and so is
+each search that serves several cells (`digits.snl_s0`, writing `digits.snl_b250_s0.linearized_model`).
 
 Every stage is a registered pipeline (its nodes carry the stage's tag), and `full` runs them all.
 Registered explicitly because the template's `find_pipelines` only imports `pipelines/<name>/`
@@ -14,7 +15,7 @@ from kedro.pipeline import Pipeline
 from linearization_fairness.config_loader import run_config
 from linearization_fairness.models import build_model, total_relu_sites
 from linearization_fairness.pipelines import base_train, data_prep, evaluate, finetune, linearize, report
-from linearization_fairness.sweep import BASE, CONTROL, Cell, Experiment, cells_of, experiments_of
+from linearization_fairness.sweep import BASE, CONTROL, Cell, Experiment, Search, cells_of, experiments_of, searches_of
 
 STAGES = ("data_prep", "base_train", "linearize", "finetune", "evaluate", "report")
 # Datasets a cell reads from its experiment (the rest of its inputs are its own or its base model's).
@@ -32,8 +33,9 @@ def cell_pipeline(cell: Cell) -> tuple[Pipeline, list[str]]:
     elif cell.method == CONTROL:
         stages, variants = finetune.create_pipeline(cell), finetune.variants_of(cell)
     else:
-        stages = linearize.create_pipeline(cell) + finetune.create_pipeline(cell)
-        variants = finetune.variants_of(cell)
+        stages, variants = finetune.create_pipeline(cell), finetune.variants_of(cell)
+        if cell.linearization.search is None:  # else the seed's search writes the cell's linearized model
+            stages = linearize.create_pipeline(cell) + stages
     return stages + evaluate.create_pipeline(cell, variants), variants
 
 
@@ -44,9 +46,16 @@ def _in_cell(stages: Pipeline, cell: Cell) -> Pipeline:
     return Pipeline(stages, namespace=cell.name, inputs=shared)
 
 
+def _in_search(stages: Pipeline, search: Search) -> Pipeline:
+    """The search's node in its own namespace, writing the datasets of its cells."""
+    inputs = {"splits": "splits", "base_model": f"base_s{search.seed}.base_model"}
+    return Pipeline(stages, namespace=search.name, inputs=inputs, outputs={name: name for name in stages.outputs()})
+
+
 def experiment_pipeline(experiment: Experiment) -> Pipeline:
     parts = [data_prep.create_pipeline(experiment)]
     model_tables, group_tables = [], []
+    parts += [_in_search(linearize.create_search_pipeline(search), search) for search in searches_of(experiment)]
     cells = cells_of(experiment)
     for cell in cells:
         stages, variants = cell_pipeline(cell)

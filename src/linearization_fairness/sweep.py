@@ -3,8 +3,10 @@
 A cell is a Kedro namespace inside its experiment (e.g. `digits.snl_b2000_s1`) and the settings
 its nodes run with: the pipeline registry binds each cell into its nodes when it builds them, so
 a node reads its experiment's resolved config, its seed and its budget from the cell.
-The cells are derived from the resolved config alone, so `kedro run`, `kedro viz` and the tests
-see the same set.
+A method that searches (SNL) runs one search per seed for all its budgets: a `Search`, a
+namespace of its own (`digits.snl_s1`) whose node writes the linearized model of each of its cells.
+The cells and searches are derived from the resolved config alone, so `kedro run`, `kedro viz`
+and the tests see the same set.
 """
 
 from __future__ import annotations
@@ -61,7 +63,40 @@ class Cell:
     def checkpoint(self, node: str) -> Path:
         """Where an interrupted training of this cell's node `node` resumes from. Named after the
         node, so that the pipeline deletes it once that node's outputs are saved (see hooks.py)."""
-        return Path(self.experiment.run.checkpoint_dir) / self.experiment.name / self.name / f"{node}.ckpt"
+        return _checkpoint(self.experiment, self.name, node)
+
+
+@dataclass(frozen=True, eq=False)
+class Search:
+    """One search of a method for one seed that serves every budget of the method (its cells)."""
+
+    experiment: Experiment
+    method: str  # a linearization method with a `search`
+    seed: int
+
+    @property
+    def linearization(self) -> LinearizationMethod:
+        return METHODS[self.method]
+
+    @property
+    def settings(self) -> Any:
+        return getattr(self.experiment.config.linearize, self.method)
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [Cell(self.experiment, self.method, self.seed, budget) for budget in self.settings.budgets]
+
+    @property
+    def name(self) -> str:
+        return f"{self.method}_s{self.seed}"
+
+    def checkpoint(self, node: str) -> Path:
+        """Like Cell.checkpoint, in the search's own folder."""
+        return _checkpoint(self.experiment, self.name, node)
+
+
+def _checkpoint(experiment: Experiment, namespace: str, node: str) -> Path:
+    return Path(experiment.run.checkpoint_dir) / experiment.name / namespace / f"{node}.ckpt"
 
 
 def cells_of(experiment: Experiment) -> list[Cell]:
@@ -74,6 +109,12 @@ def cells_of(experiment: Experiment) -> list[Cell]:
         for method, settings in declared(experiment.config.linearize):
             cells += [Cell(experiment, method.name, seed, budget) for budget in settings.budgets]
     return cells
+
+
+def searches_of(experiment: Experiment) -> list[Search]:
+    """The searches that serve several cells at once, seed by seed, in registry order."""
+    methods = [method for method, _ in declared(experiment.config.linearize) if method.search is not None]
+    return [Search(experiment, method.name, seed) for seed in experiment.config.seeds for method in methods]
 
 
 def experiments_of(run: RunConfig) -> list[Experiment]:

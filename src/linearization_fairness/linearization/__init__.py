@@ -18,7 +18,7 @@ from linearization_fairness.linearization.random_control import RandomConfig, ra
 from linearization_fairness.linearization.registry import METHODS, LinearizeConfig, check_against_model, declared
 from linearization_fairness.linearization.report import fig_kept_by_layer, kept_by_layer
 from linearization_fairness.linearization.sites import site_stages
-from linearization_fairness.linearization.snl import MaskSearch, SNLConfig, snl_linearize, top_k_masks
+from linearization_fairness.linearization.snl import MaskSearch, SNLConfig, snl_search, top_k_masks
 
 __all__ = [
     "METHODS",
@@ -48,6 +48,6 @@ __all__ = [
     "relus_kept",
     "resolve_budget",
     "site_stages",
-    "snl_linearize",
+    "snl_search",
     "top_k_masks",
 ]

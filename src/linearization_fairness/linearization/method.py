@@ -2,13 +2,15 @@
 
 A method owns a conf block (`linearize.<name>`, validated by its `config` class, with a list of
 `budgets`), says how many ReLUs a budget keeps on a model (checked at start-up on a meta-device
-model), and turns a base model into a linearized one.
+model), and turns a base model into a linearized one. A method that trains on the data does so
+in one search per seed for all its budgets (`search`), which the sweep runs instead of
+`linearize` once per cell.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,4 +48,6 @@ class LinearizationMethod:
     relus_kept: Callable[[Any, nn.Module], int]  # (budget, model); a ValueError when the model cannot take it
     budget_label: Callable[[Any], str] = budget_label  # the budget in tables: "250", "p5", "14t"
     cell_label: Callable[[Any], str] = count_cell_label  # the budget in cell names: "b250", "p5", "c14t"
-    searches: bool = False  # trains on the data (needs the splits) and writes a search history
+    # (base model, budgets, config, run) -> one result per budget, each what `linearize` gives that
+    # budget: methods that train on the data (need the splits) and write a search history.
+    search: Callable[[nn.Module, Sequence[Any], Any, Run], list[LinearizeResult]] | None = None

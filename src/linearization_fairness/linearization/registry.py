@@ -1,7 +1,8 @@
 """The linearization methods the sweep knows, by name; adding one is a module plus an entry here.
 
 `linearize.<name>` in conf is validated by the entry's config class, every budget in it becomes
-one cell per seed, and the cell's linearize node calls the entry's `linearize`.
+one cell per seed, and the cell's linearize node calls the entry's `linearize`; for a method with
+a `search`, one node per seed calls it for all the method's cells.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _count(budget: int | float, model: nn.Module) -> int:
 METHODS: dict[str, LinearizationMethod] = {
     method.name: method
     for method in (
-        LinearizationMethod("snl", snl.SNLConfig, snl.linearize, _count, searches=True),
+        LinearizationMethod("snl", snl.SNLConfig, snl.linearize, _count, search=snl.search),
         LinearizationMethod(
             "deepreduce", deepreduce.DeepReDuceConfig, deepreduce.linearize, deepreduce.relus_kept,
             budget_label=str, cell_label=lambda budget: f"c{budget}",

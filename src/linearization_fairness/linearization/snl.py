@@ -10,11 +10,17 @@ whenever an epoch fails to bring the count of masks above the threshold to a new
 stops once that count is within the budget. The masks are then binarised to keep exactly
 `budget` pixels (the largest alphas) and frozen. Finetuning the weights of the binarised model
 is a later stage; the model returned here carries the searched weights SNL finetunes from.
+
+The schedule looks at the budget only to stop, so the search for the smallest of several budgets
+passes, epoch for epoch, through where the search for each larger one stops: one search serves
+them all (`snl_search`), snapshotting the model the first time the count falls within each budget.
 """
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -28,6 +34,7 @@ from linearization_fairness.models import (
     clamp_masks_,
     freeze_masks,
     mask_parameters,
+    portable_state_dict,
     relu_count,
     relu_sites,
     set_mask_mode,
@@ -36,7 +43,7 @@ from linearization_fairness.models import (
 )
 from linearization_fairness.training import Distillation, TrainConfig, engine
 from linearization_fairness.training.config import stage_train
-from linearization_fairness.training.engine import Split
+from linearization_fairness.training.engine import Split, TrainResult
 
 
 class SNLConfig(BaseModel):
@@ -63,14 +70,22 @@ class SNLConfig(BaseModel):
 
 
 class MaskSearch(Distillation):
-    """The SNL search objective: KD + CE + lambda * L1(masks), with the lambda schedule in end_epoch."""
+    """The SNL search objective: KD + CE + lambda * L1(masks), with the lambda schedule in end_epoch.
 
-    def __init__(self, teacher: nn.Module, budget: int, config: SNLConfig) -> None:
+    It stops at the smallest of `budgets`; for every budget it keeps a snapshot (weights, buffers,
+    masks) of the first epoch whose count is within it, where a search for that budget alone stops.
+    """
+
+    def __init__(self, teacher: nn.Module, budgets: Sequence[int], config: SNLConfig) -> None:
         super().__init__(teacher, temperature=config.temperature, alpha=config.kd_alpha)
-        self.budget = budget
+        if not budgets:
+            raise ValueError("the SNL search needs at least one budget")
+        self.budgets = sorted(set(budgets), reverse=True)
         self.config = config
         self.penalty_weight = config.lambda_init
         self.lowest_count: int | None = None
+        # budget -> {"epoch", "relu_count", "state"}: plain values and CPU tensors, so they checkpoint.
+        self.snapshots: dict[int, dict[str, Any]] = {}
         self.masks: list[nn.Parameter] = []
 
     def prepare(self, model: nn.Module, config: TrainConfig, device: torch.device) -> None:
@@ -105,19 +120,35 @@ class MaskSearch(Distillation):
     def end_epoch(self, model: nn.Module, epoch: int, metrics: dict[str, float]) -> dict[str, Any]:
         count = relu_count(model)
         row: dict[str, Any] = {"lambda": self.penalty_weight, "relu_count": count, "mask_l1": self.mask_l1().item()}
-        if count <= self.budget:
-            row["stop"] = f"reached {count} masks above {self.config.threshold:g} for a budget of {self.budget}"
+        for budget in self.budgets:
+            if count <= budget and budget not in self.snapshots:
+                self.snapshots[budget] = {"epoch": epoch, "relu_count": count, "state": portable_state_dict(model)}
+        smallest = self.budgets[-1]
+        if count <= smallest:
+            row["stop"] = f"reached {count} masks above {self.config.threshold:g} for a budget of {smallest}"
         elif epoch > self.config.warmup_epochs and self.lowest_count is not None and count >= self.lowest_count:
             self.penalty_weight *= self.config.lambda_growth
         self.lowest_count = count if self.lowest_count is None else min(self.lowest_count, count)
         return row
 
     def state_dict(self) -> dict[str, Any]:
-        return {"penalty_weight": self.penalty_weight, "lowest_count": self.lowest_count}
+        return {
+            "penalty_weight": self.penalty_weight,
+            "lowest_count": self.lowest_count,
+            "budgets": self.budgets,
+            "snapshots": self.snapshots,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        # The engine checks the training settings; which snapshots are due is this objective's to check.
+        if state.get("budgets") != self.budgets:
+            raise ValueError(
+                f"the checkpoint holds an SNL search for budgets {state.get('budgets')}, not {self.budgets}; "
+                "delete it to start the search over"
+            )
         self.penalty_weight = state["penalty_weight"]
         self.lowest_count = state["lowest_count"]
+        self.snapshots = state["snapshots"]
 
 
 def top_k_masks(model: nn.Module, budget: int) -> dict[str, torch.Tensor]:
@@ -130,23 +161,25 @@ def top_k_masks(model: nn.Module, budget: int) -> dict[str, torch.Tensor]:
     return masks_from_flat(model, keep)
 
 
-def snl_linearize(
+def snl_search(
     base_model: nn.Module,
     train: Split,
     val: Split,
-    budget: int,
+    budgets: Sequence[int],
     config: SNLConfig,
     seed: int,
     checkpoint_path: str | os.PathLike | None = None,
-) -> LinearizeResult:
-    """Search SNL masks on a copy of `base_model` and binarise them to exactly `budget` ReLUs.
+) -> list[LinearizeResult]:
+    """One SNL mask search on a copy of `base_model` for all `budgets`; element i is binarised to
+    exactly budgets[i] ReLUs and is, bit for bit on the CPU, what a search for budgets[i] alone gives.
 
     `seed` fixes the search's shuffling; `checkpoint_path` makes it resumable, the lambda
-    schedule included.
+    schedule and the snapshots taken so far included.
     """
     total = total_relu_sites(base_model)
-    if not 1 <= budget <= total:
-        raise ValueError(f"SNL budget={budget} must be a ReLU count in 1..{total}; resolve fractions first")
+    for budget in budgets:
+        if not 1 <= budget <= total:
+            raise ValueError(f"SNL budget={budget} must be a ReLU count in 1..{total}; resolve fractions first")
     teacher = linearizable_copy(base_model)
     student = linearizable_copy(base_model)
     set_mask_mode(student, "train")
@@ -155,7 +188,7 @@ def snl_linearize(
             site.alpha.fill_(1.0)
             site.threshold = config.threshold
 
-    objective = MaskSearch(teacher, budget, config)
+    objective = MaskSearch(teacher, budgets, config)
     search = engine.train(
         student,
         train,
@@ -166,25 +199,36 @@ def snl_linearize(
         select_on=None,  # the search must end on its last epoch, where the masks are sparsest
         seed=seed,
     )
-    searched = search.model
-    epochs_run = len(search.history)
-    final_count = relu_count(searched)
-    reached = final_count <= budget
-    if reached:
+    return [_binarised(search, objective.snapshots.get(budget), budget, config) for budget in budgets]
+
+
+def _binarised(search: TrainResult, snapshot: dict[str, Any] | None, budget: int, config: SNLConfig) -> LinearizeResult:
+    """Where a search for `budget` alone ends: at its snapshot, or where the search ran out of epochs."""
+    model = copy.deepcopy(search.model)
+    if snapshot is None:
+        epochs_run, count = len(search.history), relu_count(model)
         message = (
-            f"reached {final_count} masks above {config.threshold:g} at epoch {epochs_run} "
-            f"for a budget of {budget}"
-        )
-    else:
-        message = (
-            f"stopped at epoch {epochs_run} with {final_count} masks above {config.threshold:g} for a budget of "
+            f"stopped at epoch {epochs_run} with {count} masks above {config.threshold:g} for a budget of "
             f"{budget}; raise linearize.snl.train.epochs or lambda_growth"
         )
-    freeze_masks(searched, top_k_masks(searched, budget))
-    return LinearizeResult(model=searched, message=message, reached_budget=reached, history=search.history)
+    else:
+        model.load_state_dict(snapshot["state"])
+        epochs_run, count = snapshot["epoch"], snapshot["relu_count"]
+        message = f"reached {count} masks above {config.threshold:g} at epoch {epochs_run} for a budget of {budget}"
+    freeze_masks(model, top_k_masks(model, budget))
+    return LinearizeResult(
+        model=model, message=message, reached_budget=snapshot is not None, history=search.history.head(epochs_run)
+    )
+
+
+def search(base_model: nn.Module, budgets: Sequence[int | float], config: SNLConfig, run: Run) -> list[LinearizeResult]:
+    """The registry's entry point: one search for the budgets as declared, resolved against the base model."""
+    total = total_relu_sites(base_model)
+    counts = [resolve_budget(budget, total) for budget in budgets]
+    return snl_search(base_model, run.train, run.val, counts, config, run.seed, run.checkpoint_path)
 
 
 def linearize(base_model: nn.Module, budget: int | float, config: SNLConfig, run: Run) -> LinearizeResult:
-    """The registry's entry point: the budget as declared, resolved against the base model."""
-    count = resolve_budget(budget, total_relu_sites(base_model))
-    return snl_linearize(base_model, run.train, run.val, count, config, run.seed, run.checkpoint_path)
+    """One budget searched alone, which is what `search` must give each of its budgets."""
+    (result,) = search(base_model, [budget], config, run)
+    return result

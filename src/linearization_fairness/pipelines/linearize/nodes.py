@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from linearization_fairness.linearization import (
+    LinearizeResult,
     Run,
     criticality_order,
     criticality_table,
@@ -16,29 +18,37 @@ from linearization_fairness.linearization import (
 )
 from linearization_fairness.models import ModelArtifact
 from linearization_fairness.pipelines.common import split_tensors
-from linearization_fairness.sweep import Cell
+from linearization_fairness.sweep import Cell, Search
 
 logger = logging.getLogger(__name__)
 
 
-def linearize(
-    base_model: ModelArtifact, splits: dict[str, np.ndarray] | None = None, *, cell: Cell
-) -> tuple[ModelArtifact, pd.DataFrame] | tuple[ModelArtifact, pd.DataFrame, pd.DataFrame]:
-    """The cell's base model with ReLUs removed by the cell's method at the cell's budget; methods
-    that search also get the splits and return their search history."""
-    method = cell.linearization
-    if method.searches:
-        train, val = split_tensors(splits, "train"), split_tensors(splits, "val")
-        run = Run(train, val, cell.seed, cell.checkpoint(f"linearize_{method.name}"))
-    else:
-        run = Run(None, None, cell.seed)
-    result = method.linearize(base_model.build(), cell.budget, cell.settings, run)
+def linearize(base_model: ModelArtifact, *, cell: Cell) -> tuple[ModelArtifact, pd.DataFrame]:
+    """The cell's base model with ReLUs removed by the cell's method at the cell's budget."""
+    result = cell.linearization.linearize(base_model.build(), cell.budget, cell.settings, Run(None, None, cell.seed))
+    return _linearized(base_model, cell, result)
+
+
+def search_budgets(base_model: ModelArtifact, splits: dict[str, np.ndarray], *, search: Search) -> tuple[Any, ...]:
+    """One search on the splits for every budget of `search`; for each of its cells in turn, the
+    linearized model, its kept-by-layer table and the search history up to where that budget stopped."""
+    method = search.linearization
+    checkpoint = search.checkpoint(f"search_{method.name}")
+    run = Run(split_tensors(splits, "train"), split_tensors(splits, "val"), search.seed, checkpoint)
+    cells = search.cells
+    results = method.search(base_model.build(), [cell.budget for cell in cells], search.settings, run)
+    outputs: list[Any] = []
+    for cell, result in zip(cells, results):
+        outputs += [*_linearized(base_model, cell, result), result.history]
+    return tuple(outputs)
+
+
+def _linearized(base_model: ModelArtifact, cell: Cell, result: LinearizeResult) -> tuple[ModelArtifact, pd.DataFrame]:
     if result.message:
         (logger.info if result.reached_budget else logger.warning)("%s: %s", cell.name, result.message)
     metadata = {"variant": "linearized", "cell": cell.name, "seed": cell.seed, "reached_budget": result.reached_budget}
     artifact = base_model.derived(result.model, metadata | ({"search": result.message} if result.message else {}))
-    outputs = (artifact, kept_by_layer(result.model))
-    return (*outputs, result.history) if method.searches else outputs
+    return artifact, kept_by_layer(result.model)
 
 
 def rank_stages(
