@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
+from linearization_fairness.metrics.hessian import TopEigenvalue, group_hessian_top_eigenvalue
 from linearization_fairness.metrics.weights import functional_state
 from linearization_fairness.models import freeze_masks, relu_sites
 from tests.factories import tiny_resnet, tiny_split
@@ -46,6 +46,10 @@ def exact_dominant_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor
     return eigenvalues[eigenvalues.abs().argmax()].item()
 
 
+def values(measured: dict[int, TopEigenvalue]) -> dict[int, float]:
+    return {group_id: eigenvalue.value for group_id, eigenvalue in measured.items()}
+
+
 def test_matches_exact_hessian_max_over_batches() -> None:
     model = tanh_mlp()
     generator = torch.Generator().manual_seed(3)
@@ -59,11 +63,72 @@ def test_matches_exact_hessian_max_over_batches() -> None:
             value = exact_dominant_eigenvalue(model, x[start : start + 5][members], y[start : start + 5][members])
             expected[group_id] = max(value, expected.get(group_id, value))
 
-    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=5, iters=2000, tol=1e-12, seed=0)
+    measured = values(group_hessian_top_eigenvalue(model, x, y, group, batch_size=5, iters=2000, tol=1e-12, seed=0))
 
     assert measured.keys() == expected.keys()
     for group_id in expected:
         assert measured[group_id] == pytest.approx(expected[group_id], rel=1e-6)
+
+
+def exact_max_over_batches(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, group: torch.Tensor, batch_size: int
+) -> dict[int, float]:
+    expected: dict[int, float] = {}
+    for start in range(0, len(x), batch_size):
+        batch = slice(start, start + batch_size)
+        for group_id in group[batch].unique().tolist():
+            members = group[batch] == group_id
+            value = exact_dominant_eigenvalue(model, x[batch][members], y[batch][members])
+            expected[group_id] = max(value, expected.get(group_id, value))
+    return expected
+
+
+def test_converged_values_are_within_the_tolerance_of_the_exact_top_eigenvalue() -> None:
+    model = tanh_mlp()
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randn(24, 3, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (24,), generator=generator)
+    group = torch.randint(0, 3, (24,), generator=generator)
+    expected = exact_max_over_batches(model, x, y, group, batch_size=8)
+
+    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=8, iters=1000, tol=1e-3, seed=0)
+
+    assert measured.keys() == expected.keys()
+    for group_id, eigenvalue in measured.items():
+        assert eigenvalue.converged
+        assert 1 < eigenvalue.iterations < 1000
+        # The residual test bounds the distance to an eigenvalue by tol * |lambda|.
+        assert eigenvalue.value == pytest.approx(expected[group_id], rel=1e-3)
+
+
+def test_an_iteration_cut_short_is_flagged_as_not_converged() -> None:
+    model = tanh_mlp()
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randn(24, 3, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (24,), generator=generator)
+    group = torch.randint(0, 3, (24,), generator=generator)
+
+    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=8, iters=2, tol=1e-9, seed=0)
+
+    assert all(not e.converged and e.iterations == 2 for e in measured.values())
+
+
+def test_a_group_reports_its_longest_batch_and_converges_only_when_every_batch_does() -> None:
+    model = tanh_mlp()
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randn(24, 3, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (24,), generator=generator)
+    group = torch.randint(0, 3, (24,), generator=generator)
+    _, steps_used = reference_group_eigenvalues(model, x, y, group, batch_size=8, iters=1000, tol=1e-3)
+    steps_of = {group_id: [steps for g, steps in steps_used if g == group_id] for group_id in group.unique().tolist()}
+    capped = sorted(steps for _, steps in steps_used)[len(steps_used) // 2]
+    assert any(min(steps) <= capped < max(steps) for steps in steps_of.values()), "a group must straddle the cap"
+
+    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=8, iters=capped, tol=1e-3, seed=0)
+
+    for group_id, eigenvalue in measured.items():
+        assert eigenvalue.iterations == min(max(steps_of[group_id]), capped)
+        assert eigenvalue.converged == (max(steps_of[group_id]) <= capped)
 
 
 def test_same_seed_gives_same_values() -> None:
@@ -88,7 +153,7 @@ def reference_top_eigenvalue(
     loss: torch.Tensor, weights: list[torch.Tensor], iters: int, tol: float, generator: torch.Generator
 ) -> tuple[float, int]:
     """The straightforward power iteration on one loss (the implementation before vectorising),
-    returning (eigenvalue, Hessian-vector products used)."""
+    stopping on the residual, returning (eigenvalue, Hessian-vector products used)."""
     gradients = torch.autograd.grad(loss, weights, create_graph=True, materialize_grads=True)
     vector = [torch.randn(w.shape, generator=generator, dtype=w.dtype) for w in weights]
     norm = sum((v * v).sum() for v in vector).sqrt()
@@ -96,22 +161,21 @@ def reference_top_eigenvalue(
     eigenvalue = None
     for step in range(1, iters + 1):
         hessian_vector = torch.autograd.grad(gradients, weights, grad_outputs=vector, retain_graph=True)
-        estimate = sum((v * hv).sum() for v, hv in zip(vector, hessian_vector)).item()
+        eigenvalue = sum((v * hv).sum() for v, hv in zip(vector, hessian_vector)).item()
+        residual = sum(((hv - eigenvalue * v) ** 2).sum() for v, hv in zip(vector, hessian_vector)).sqrt().item()
         norm = sum((hv * hv).sum() for hv in hessian_vector).sqrt()
         if norm.item() == 0.0:
             return 0.0, step
         vector = [hv / norm for hv in hessian_vector]
-        converged = eigenvalue is not None and abs(estimate - eigenvalue) <= tol * (abs(eigenvalue) + 1e-12)
-        eigenvalue = estimate
-        if converged:
+        if residual <= tol * abs(eigenvalue):
             break
     return eigenvalue, step
 
 
 def reference_group_eigenvalues(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, group: torch.Tensor, batch_size: int, iters: int, tol: float
-) -> tuple[dict[int, float], list[int]]:
-    """Group by group loop over each batch, seed 0; also returns every power iteration's step count."""
+) -> tuple[dict[int, float], list[tuple[int, int]]]:
+    """Group by group loop over each batch, seed 0; also returns every power iteration's (group, step count)."""
     weights, constants = functional_state(model)
     for tensor in weights.values():
         tensor.requires_grad_(True)
@@ -127,7 +191,7 @@ def reference_group_eigenvalues(
             group_loss = losses[group[batch] == group_id].mean()
             value, steps = reference_top_eigenvalue(group_loss, list(weights.values()), iters, tol, generator)
             largest[group_id] = max(value, largest.get(group_id, value))
-            steps_used.append(steps)
+            steps_used.append((group_id, steps))
     return largest, steps_used
 
 
@@ -144,11 +208,11 @@ def test_resnet_with_frozen_masks_matches_per_group_loop(iters: int, tol: float)
     x = x.double()
 
     expected, steps_used = reference_group_eigenvalues(model, x, y, group, batch_size=18, iters=iters, tol=tol)
-    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=18, iters=iters, tol=tol, seed=0)
+    measured = values(group_hessian_top_eigenvalue(model, x, y, group, batch_size=18, iters=iters, tol=tol, seed=0))
 
     if iters > 3:
         # Groups finishing at different steps is what makes the vectorised version rebuild its graph.
-        assert len(set(steps_used)) > 1
+        assert len({steps for _, steps in steps_used}) > 1
     assert measured.keys() == expected.keys()
     for group_id in expected:
         assert measured[group_id] == pytest.approx(expected[group_id], rel=1e-9)
@@ -162,7 +226,7 @@ def test_batchnorm_trainable_mask_and_dropout_model_matches_per_group_loop(
     x = x.double()
 
     expected, _ = reference_group_eigenvalues(model, x, y, group, batch_size=5, iters=50, tol=1e-4)
-    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=5, iters=50, tol=1e-4, seed=0)
+    measured = values(group_hessian_top_eigenvalue(model, x, y, group, batch_size=5, iters=50, tol=1e-4, seed=0))
 
     assert measured.keys() == expected.keys() == {0, 1, 2}
     for group_id in expected:
@@ -179,7 +243,7 @@ def test_group_with_zero_hessian_gives_zero_and_leaves_the_others_intact() -> No
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
 
     expected, _ = reference_group_eigenvalues(model, x, y, group, batch_size=8, iters=100, tol=1e-8)
-    measured = group_hessian_top_eigenvalue(model, x, y, group, batch_size=8, iters=100, tol=1e-8, seed=0)
+    measured = values(group_hessian_top_eigenvalue(model, x, y, group, batch_size=8, iters=100, tol=1e-8, seed=0))
 
     assert measured[0] == 0.0
     assert measured[1] > 0.0

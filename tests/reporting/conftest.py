@@ -85,11 +85,14 @@ def _model(
             "accuracy": float(accuracy[group_id]),
             "loss": 0.1 + drops[group_id],
             "relative_drop": drops[group_id],
+            "diagnostics_n": TEST_SIZES[group_id],
             "grad_norm": 0.5 + 5 * drops[group_id],
             "per_sample_grad_norm": 1.0 + 5 * drops[group_id],
             "prob_margin": 0.9 - drops[group_id],
             "logit_margin": 5.0 - 3 * drops[group_id],
             "hessian_top_eig": 2.0 + 10 * drops[group_id],
+            "hessian_iters": 40,
+            "hessian_converged": True,
         }
         for group_id, name in enumerate(GROUP_NAMES)
     ]

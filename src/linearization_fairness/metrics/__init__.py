@@ -10,15 +10,18 @@ from linearization_fairness.metrics.group import (
     overall_accuracy,
     worst_group_accuracy,
 )
-from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
+from linearization_fairness.metrics.hessian import TopEigenvalue, group_hessian_top_eigenvalue
 from linearization_fairness.metrics.predictions import PREDICTION_COLUMNS, logit_statistics, predict
+from linearization_fairness.metrics.sampling import diagnostic_positions
 from linearization_fairness.metrics.weights import is_mask_name, network_weights
 
 __all__ = [
     "GROUP_TABLE_COLUMNS",
     "PREDICTION_COLUMNS",
     "MetricsConfig",
+    "TopEigenvalue",
     "accuracy_parity_gap",
+    "diagnostic_positions",
     "group_accuracy_table",
     "group_hessian_top_eigenvalue",
     "group_mean_loss_grad_norm",

@@ -14,12 +14,8 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from linearization_fairness.metrics.batching import batch_slices, check_inputs, evaluation_mode, place_model
+from linearization_fairness.metrics.grouped import group_mean_losses, group_sample_losses, rowwise_dot
 from linearization_fairness.metrics.weights import functional_state
-
-
-def _global_norm(tensors: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """L2 norm of the concatenation of all tensors, without materialising it."""
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors]))
 
 
 def group_mean_loss_grad_norm(
@@ -38,31 +34,34 @@ def group_mean_loss_grad_norm(
     the batch is taken w.r.t. all of theta, and its L2 norm recorded. A group's value is the
     unweighted mean of its recorded norms over the batches where it appears. The value therefore
     depends on batch_size (a mean over fewer samples has a larger norm): compare models at the
-    same batch size and order.
+    same batch size and order. All groups of a batch take one forward and one backward pass
+    (see `metrics/grouped.py`).
     """
     check_inputs(x, y, group, batch_size)
     device = place_model(model, device)
     weights, constants = functional_state(model)
-    for tensor in weights.values():
-        tensor.requires_grad_(True)
+    losses_of = group_sample_losses(model, constants)
     # Group membership is read on the host once, so the loop needs no device-to-host syncs.
     host_group = group.cpu()
     norm_sums: dict[int, torch.Tensor] = {}
     batch_counts: dict[int, int] = defaultdict(int)
     with evaluation_mode(model):
         for batch in batch_slices(len(x), batch_size):
-            logits = functional_call(model, (weights, constants), (x[batch].to(device, non_blocking=True),))
-            losses = F.cross_entropy(logits, y[batch].to(device, non_blocking=True), reduction="none")
             batch_group = host_group[batch]
-            present_groups = batch_group.unique().tolist()
-            for position, group_id in enumerate(present_groups):
-                members = (batch_group == group_id).nonzero().squeeze(1).to(device, non_blocking=True)
-                is_last = position == len(present_groups) - 1
-                gradients = torch.autograd.grad(
-                    losses[members].mean(), list(weights.values()), retain_graph=not is_last, materialize_grads=True
-                )
-                norm = _global_norm(gradients)
-                norm_sums[group_id] = norm_sums[group_id] + norm if group_id in norm_sums else norm
+            group_ids = batch_group.unique().tolist()
+            weight_list, group_losses = group_mean_losses(
+                losses_of,
+                weights,
+                x[batch].to(device, non_blocking=True),
+                y[batch].to(device, non_blocking=True),
+                batch_group,
+                group_ids,
+            )
+            # theta_g only reaches group g's loss, so the gradient of the sum is every group's own gradient.
+            gradients = torch.autograd.grad(group_losses.sum(), weight_list, materialize_grads=True)
+            norms = rowwise_dot(gradients, gradients).sqrt()
+            for row, group_id in enumerate(group_ids):
+                norm_sums[group_id] = norm_sums[group_id] + norms[row] if group_id in norm_sums else norms[row]
                 batch_counts[group_id] += 1
     return {group_id: (norm_sums[group_id] / batch_counts[group_id]).item() for group_id in sorted(norm_sums)}
 

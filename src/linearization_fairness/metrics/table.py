@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 import torch
@@ -19,6 +22,17 @@ from linearization_fairness.metrics.group import (
 )
 from linearization_fairness.metrics.hessian import group_hessian_top_eigenvalue
 from linearization_fairness.metrics.predictions import predict
+from linearization_fairness.metrics.sampling import diagnostic_positions
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _timing(seconds: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    seconds[name] = time.perf_counter() - started
+
 
 def measure_model(
     model: nn.Module,
@@ -29,20 +43,50 @@ def measure_model(
     device: torch.device | str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame]:
     """(per-group metrics, per-model metrics, per-sample predictions) of `model` on the split
-    `test` = (x, y, group)."""
+    `test` = (x, y, group): predictions on the whole split, the diagnostics on the samples that
+    `config.diagnostics_per_group` selects (see metrics/sampling.py)."""
     x, y, group = test
-    predictions = predict(model, x, y, group, config.prediction_batch_size, device)
+    seconds: dict[str, float] = {}
+    with _timing(seconds, "predictions"):
+        predictions = predict(model, x, y, group, config.prediction_batch_size, device)
     table = group_accuracy_table(predictions, group_names).rename(
         columns={"mean_loss": "loss", "mean_prob_margin": "prob_margin", "mean_logit_margin": "logit_margin"}
     )
-    grad_norm = group_mean_loss_grad_norm(model, x, y, group, config.grad_norm_batch_size, device)
-    per_sample = group_means(per_sample_grad_norms(model, x, y, config.per_sample_batch_size, device), group)
-    hessian = group_hessian_top_eigenvalue(
-        model, x, y, group, config.hessian_batch_size, config.hessian_iters, config.hessian_tol, config.hessian_seed, device
-    )
-    table["grad_norm"] = table["group_id"].map(grad_norm)
-    table["per_sample_grad_norm"] = table["group_id"].map(per_sample)
-    table["hessian_top_eig"] = table["group_id"].map(hessian)
+    chosen = diagnostic_positions(group, config.diagnostics_per_group, config.diagnostics_seed)
+    x, y, group = x[chosen], y[chosen], group[chosen]
+    with _timing(seconds, "group gradient norms"):
+        grad_norm = group_mean_loss_grad_norm(model, x, y, group, config.grad_norm_batch_size, device)
+    with _timing(seconds, "per-sample gradient norms"):
+        per_sample = group_means(per_sample_grad_norms(model, x, y, config.per_sample_batch_size, device), group)
+    with _timing(seconds, "Hessian"):
+        hessian = group_hessian_top_eigenvalue(
+            model, x, y, group, config.hessian_batch_size, config.hessian_iters, config.hessian_tol,
+            config.hessian_seed, device,
+        )  # fmt: skip
+    ids = table["group_id"]
+    table["diagnostics_n"] = ids.map(pd.Series(group.cpu().numpy()).value_counts())
+    table["grad_norm"] = ids.map(grad_norm)
+    table["per_sample_grad_norm"] = ids.map(per_sample)
+    table["hessian_top_eig"] = ids.map({group_id: e.value for group_id, e in hessian.items()})
+    table["hessian_iters"] = ids.map({group_id: e.iterations for group_id, e in hessian.items()})
+    table["hessian_converged"] = ids.map({group_id: e.converged for group_id, e in hessian.items()})
+    # One line per model: the cost of each measurement, and whether every Hessian value converged.
+    # The seconds also travel as a record attribute, for whoever weighs evaluation's cost.
+    measured = ", ".join(f"{name} {took:.1f} s" for name, took in seconds.items())
+    unconverged = table.loc[~table["hessian_converged"], "group_name"].tolist()
+    if unconverged:
+        logger.warning(
+            "measured %d test samples, diagnostics on %d: %s; the Hessian power iteration of %s stopped at "
+            "evaluate.hessian_iters=%d before its residual reached hessian_tol=%g, so those values may be "
+            "under-estimates (hessian_converged is false): raise hessian_iters",
+            len(predictions), len(chosen), measured, unconverged, config.hessian_iters, config.hessian_tol,
+            extra={"seconds": seconds},
+        )  # fmt: skip
+    else:
+        logger.info(
+            "measured %d test samples, diagnostics on %d: %s", len(predictions), len(chosen), measured,
+            extra={"seconds": seconds},
+        )  # fmt: skip
     model_metrics = {
         "overall_accuracy": overall_accuracy(table),
         "worst_group_accuracy": worst_group_accuracy(table),

@@ -19,16 +19,22 @@ from pandera.typing import Series
 MODEL_KEYS = ("experiment", "method", "budget", "relus_kept", "variant")
 GROUP_KEYS = (*MODEL_KEYS, "group_id")
 MODEL_METRICS = ("overall_accuracy", "worst_group_accuracy", "parity_gap", "param_distance")
+# diagnostics_n, hessian_iters and hessian_converged say how a model's diagnostics were measured;
+# they vary with the model, so they are aggregated too (the mean of hessian_converged is the share
+# of seeds whose value converged).
 GROUP_METRICS = (
     "n",
     "accuracy",
     "loss",
     "relative_drop",
+    "diagnostics_n",
     "grad_norm",
     "per_sample_grad_norm",
     "prob_margin",
     "logit_margin",
     "hessian_top_eig",
+    "hessian_iters",
+    "hessian_converged",
 )
 
 
@@ -70,7 +76,12 @@ class ModelMetrics(_ModelKeys):
 
 class CellGroupMetrics(_ModelKeys):
     """One row per group of one evaluated model, as its cell writes it (no `relative_drop` yet:
-    it needs the base model of the same seed, from another cell)."""
+    it needs the base model of the same seed, from another cell).
+
+    `n` test samples measure accuracy, loss and margins; `diagnostics_n` of them (see the
+    `evaluate:` block) the gradient norms and the Hessian. `hessian_iters` counts the
+    Hessian-vector products of the group's longest power iteration, and `hessian_converged` says
+    whether every one of them met its residual test (false: the value may be an under-estimate)."""
 
     group_id: Series[int] = pa.Field(ge=0)
     group_name: Series[str]
@@ -79,11 +90,14 @@ class CellGroupMetrics(_ModelKeys):
     n: Series[int] = pa.Field(ge=1)
     accuracy: Series[float] = pa.Field(ge=0, le=1)
     loss: Series[float] = pa.Field(ge=0)
+    diagnostics_n: Series[int] = pa.Field(ge=1)
     grad_norm: Series[float] = pa.Field(ge=0, nullable=True)
     per_sample_grad_norm: Series[float] = pa.Field(ge=0, nullable=True)
     prob_margin: Series[float] = pa.Field(ge=0, le=1)
     logit_margin: Series[float] = pa.Field(ge=0)
     hessian_top_eig: Series[float] = pa.Field(nullable=True)
+    hessian_iters: Series[int] = pa.Field(ge=1)
+    hessian_converged: Series[bool]
 
     class Config:
         unique = [*GROUP_KEYS, "seed"]
