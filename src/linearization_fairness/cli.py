@@ -109,3 +109,34 @@ def stale(metadata, env: str | None, pipeline_name: str) -> None:  # noqa: ANN00
         if node.name in stale_nodes:
             click.echo(f"{node.name}: {stale_nodes[node.name]}")
     click.echo(f"{len(stale_nodes)} of {len(pipeline.nodes)} nodes of '{pipeline_name}' are stale or missing.")
+
+
+@cli.command()
+@env_option
+@click.option("--gpus", type=click.IntRange(min=1), default=1, show_default=True, help="GPUs the sweep would run on.")
+@click.option(
+    "--hessian-products", type=click.IntRange(min=1), default=None,
+    help="Typical Hessian-vector products per power iteration (default: evaluate.hessian_iters, an upper bound).",
+)  # fmt: skip
+@click.pass_obj
+@_one_line_errors
+def plan(metadata, env: str | None, gpus: int, hessian_products: int | None) -> None:  # noqa: ANN001
+    """Print what the sweep costs before it runs: cells per experiment and method, epochs per stage,
+    and device-hours from a short, cached timing on this machine's device; also written to
+    <outputs>/08_reporting/plan.csv. Trains nothing."""
+    from linearization_fairness import plan as planning
+    from linearization_fairness.sweep import experiments_of
+    from linearization_fairness.training import resolve_device
+
+    bootstrap_project(metadata.project_path)
+    with KedroSession.create(project_path=metadata.project_path, env=env) as session:
+        loader = session.load_context().config_loader
+        run, outputs = loader.run_config(), metadata.project_path / loader["globals"]["outputs"]
+    timer = planning.Timer(outputs / planning.TIMINGS_FILE, resolve_device("auto"))
+    made = planning.make_plan(experiments_of(run), outputs, timer, hessian_products)
+    planning.write_csv(made.table(gpus, run.ray.gpus_per_training_task), outputs / planning.PLAN_FILE)
+    click.echo(planning.summary(made, gpus, run.ray.gpus_per_training_task, hessian_products))
+    click.echo(
+        f"Timings: {timer.measured} measured now, {timer.reused} reused (cache: {timer.cache}). "
+        f"Written: {outputs / planning.PLAN_FILE}"
+    )
