@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -14,9 +15,15 @@ from pathlib import Path
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port below 49152: kedro viz refuses the ephemeral range the OS hands out for port 0."""
+    for port in random.Random().sample(range(20000, 49000), 50):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-49000")
 
 
 def test_kedro_viz_groups_every_cell_and_layers_every_artifact(project_copy: Path) -> None:
