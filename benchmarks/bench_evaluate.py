@@ -18,7 +18,7 @@ of the longest power iteration, the groups whose value converged, and the peak r
 the process (ru_maxrss) and its rise while measuring. Then the time ratio, and the old setting at
 the paper's 100 fixed products, projected from its measured Hessian time per product.
 
-    PYTHONPATH=src python benchmarks/bench_evaluate.py        # about 5 minutes on 2 busy CPU cores
+    PYTHONPATH=src python benchmarks/bench_evaluate.py        # about 4 minutes on 2 CPU cores
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=200, help="test images measured")
     parser.add_argument("--old-iters", type=int, default=3, help="fixed Hessian-vector products of the old setting")
-    parser.add_argument("--fit-images", type=int, default=512)
+    parser.add_argument("--fit-images", type=int, default=1024)
     parser.add_argument("--fit-epochs", type=int, default=3)
     parser.add_argument("--child", choices=["old", "new"], help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
