@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
+from tests.factories import copy_project
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
 
 
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The project's conf and pyproject in tmp_path, as the working directory, with empty data layers."""
-    shutil.copytree(PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    (tmp_path / "data" / "01_raw").mkdir(parents=True)
-    (tmp_path / "src").mkdir()  # bootstrap_project insists on it; the package itself is installed
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -1,4 +1,4 @@
-"""The tiny models and data splits that the tests build, in one place.
+"""The tiny models, data splits and project copies that the tests build, in one place.
 
 A model factory seeds torch's global generator before it builds, so building twice gives the same
 weights twice; a split draws from a generator of its own.
@@ -6,7 +6,9 @@ weights twice; a split draws from a generator of its own.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -44,3 +46,18 @@ def tiny_split(count: int, seed: int, shape: tuple[int, ...] = IMAGE_SHAPE, num_
     x = torch.randn(count, *shape, generator=generator)
     y = torch.randint(0, num_classes, (count,), generator=generator)
     return x, y, y
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_project(root: Path) -> Path:
+    """The project's conf (without conf/local's contents) and pyproject in `root`, with empty data
+    layers: a Kedro project that writes into `root` (the package itself is installed)."""
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / "data" / "01_raw").mkdir(parents=True)
+    (root / "src").mkdir()  # bootstrap_project insists on it
+    return root
+

@@ -18,7 +18,7 @@ from linearization_fairness.atomic import sweep_leftovers, write_atomically
 from linearization_fairness.config_loader import run_config
 from linearization_fairness.data import check_raw_data
 from linearization_fairness.fingerprints import Fingerprints, filepath_of, record_path, write_record
-from linearization_fairness.runner.progress import Progress
+from linearization_fairness.runner.progress import Progress, first_line
 from linearization_fairness.training.engine import training_label
 
 logger = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class ShowProgress:
         self._label.pop(node.name, None)
         if self._progress is not None and node.name in self._started:
             self._started.pop(node.name)
-            self._progress.fail(node.name, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+            self._progress.fail(node.name, first_line(error))
 
     @hook_impl
     def after_pipeline_run(self) -> None:

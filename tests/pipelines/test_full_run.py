@@ -14,6 +14,7 @@ import pytest
 from linearization_fairness.io import ModelArtifactDataset
 from linearization_fairness.models import relu_count
 from linearization_fairness.reporting import SECTION_IDS
+from tests.factories import copy_project
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,12 +41,7 @@ def _run(project: Path, runtime_params: dict | None = None, **run_args: object) 
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("project")
-    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
-    (project / "src").mkdir()
-    (project / "data" / "01_raw").mkdir(parents=True)
+    project = copy_project(tmp_path_factory.mktemp("project"))
     previous = Path.cwd()
     os.chdir(project)
     try:

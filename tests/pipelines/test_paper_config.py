@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,8 @@ import yaml
 
 from linearization_fairness.io import ModelArtifactDataset
 from linearization_fairness.models import relu_count
+from tests.factories import copy_project
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENT = "cifar10_resnet18"
 
 
@@ -60,10 +59,7 @@ def test_the_paper_configuration_runs_every_stage_on_the_cpu(tmp_path: Path) -> 
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
-    shutil.copytree(PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    (tmp_path / "src").mkdir()
+    copy_project(tmp_path)
     paper = tmp_path / "conf" / "paper" / "parameters.yml"
     paper.write_text(yaml.safe_dump(_cut_down(yaml.safe_load(paper.read_text()))))
     _cifar10(tmp_path / "data" / "01_raw" / "cifar-10-batches-py", per_class_per_batch=4, test_per_class=3)

@@ -4,7 +4,6 @@ it equals the sequential runner's, and a failed node leaves the rest of the swee
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,24 +14,13 @@ ray = pytest.importorskip("ray")
 
 from linearization_fairness.runner import SweepFailed  # noqa: E402
 from linearization_fairness.runner.ray_runner import RayRunner  # noqa: E402
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
+from tests.factories import copy_project  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cluster() -> None:
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
     yield
     ray.shutdown()
-
-
-def _project(root: Path) -> Path:
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    (root / "src").mkdir()
-    (root / "data" / "01_raw").mkdir(parents=True)
-    return root
 
 
 def _run(project: Path, runner: object = None, **run_args: object) -> None:
@@ -59,13 +47,13 @@ def _written(project: Path) -> dict[Path, int]:
 
 @pytest.fixture(scope="module")
 def ray_run(cluster: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = _project(tmp_path_factory.mktemp("ray"))
+    project = copy_project(tmp_path_factory.mktemp("ray"))
     _run(project, RayRunner(), pipeline_names=["full"])
     return project
 
 
 def test_the_sweep_through_ray_equals_the_sequential_runner(ray_run: Path, tmp_path: Path) -> None:
-    sequential = _project(tmp_path)
+    sequential = copy_project(tmp_path)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # what each Ray task runs on (ray.cpus_per_task: 1)
     try:

@@ -55,3 +55,15 @@ def batch_slices(num_samples: int, batch_size: int) -> Iterator[slice]:
     """Consecutive slices in the given sample order; the last one may be shorter."""
     for start in range(0, num_samples, batch_size):
         yield slice(start, min(start + batch_size, num_samples))
+
+
+def group_batches(
+    x: torch.Tensor, y: torch.Tensor, group: torch.Tensor, batch_size: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[int]]]:
+    """(x, y) of each batch of `batch_slices` on `device`, with the batch's groups (on the host) and
+    the ids present in it. Membership is read on the host once, so a loop needs no device syncs."""
+    host_group = group.cpu()
+    for batch in batch_slices(len(x), batch_size):
+        batch_group = host_group[batch]
+        x_batch, y_batch = x[batch].to(device, non_blocking=True), y[batch].to(device, non_blocking=True)
+        yield x_batch, y_batch, batch_group, batch_group.unique().tolist()

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from linearization_fairness.metrics.batching import batch_slices, check_inputs, evaluation_mode, place_model
+from linearization_fairness.metrics.batching import batch_slices, check_inputs, evaluation_mode, group_batches, place_model
 from linearization_fairness.metrics.grouped import group_mean_losses, group_sample_losses, rowwise_dot
 from linearization_fairness.metrics.weights import functional_state
 
@@ -41,22 +41,11 @@ def group_mean_loss_grad_norm(
     device = place_model(model, device)
     weights, constants = functional_state(model)
     losses_of = group_sample_losses(model, constants)
-    # Group membership is read on the host once, so the loop needs no device-to-host syncs.
-    host_group = group.cpu()
     norm_sums: dict[int, torch.Tensor] = {}
     batch_counts: dict[int, int] = defaultdict(int)
     with evaluation_mode(model):
-        for batch in batch_slices(len(x), batch_size):
-            batch_group = host_group[batch]
-            group_ids = batch_group.unique().tolist()
-            weight_list, group_losses = group_mean_losses(
-                losses_of,
-                weights,
-                x[batch].to(device, non_blocking=True),
-                y[batch].to(device, non_blocking=True),
-                batch_group,
-                group_ids,
-            )
+        for x_batch, y_batch, batch_group, group_ids in group_batches(x, y, group, batch_size, device):
+            weight_list, group_losses = group_mean_losses(losses_of, weights, x_batch, y_batch, batch_group, group_ids)
             # theta_g only reaches group g's loss, so the gradient of the sum is every group's own gradient.
             gradients = torch.autograd.grad(group_losses.sum(), weight_list, materialize_grads=True)
             norms = rowwise_dot(gradients, gradients).sqrt()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from linearization_fairness.metrics.batching import batch_slices, check_inputs, evaluation_mode, place_model
+from linearization_fairness.metrics.batching import check_inputs, evaluation_mode, group_batches, place_model
 from linearization_fairness.metrics.grouped import (
     GroupSampleLosses,
     group_mean_losses,
@@ -177,17 +177,14 @@ def group_hessian_top_eigenvalue(
     weights, constants = functional_state(model)
     losses_of = group_sample_losses(model, constants)
     generator = torch.Generator().manual_seed(seed)
-    host_group = group.cpu()
     per_batch: dict[int, list[TopEigenvalue]] = {}
     with evaluation_mode(model):
-        for batch in batch_slices(len(x), batch_size):
-            batch_group = host_group[batch]
-            group_ids = batch_group.unique().tolist()
+        for x_batch, y_batch, batch_group, group_ids in group_batches(x, y, group, batch_size, device):
             eigenvalues = _batch_eigenvalues(
                 losses_of,
                 weights,
-                x[batch].to(device, non_blocking=True),
-                y[batch].to(device, non_blocking=True),
+                x_batch,
+                y_batch,
                 batch_group,
                 group_ids,
                 _start_vectors(weights, len(group_ids), generator),

@@ -27,6 +27,15 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+def first_line(error: BaseException) -> str:
+    """A failed node's error in one line: its own error, not Ray's wrapper around it; for a dataset
+    that failed to load or save, the reason (Kedro puts it on the line after "Failed while ...")."""
+    cause = getattr(error, "cause", None) or error
+    lines = [line for line in str(cause).splitlines() if line.strip()] or [""]
+    line = lines[-1] if "Failed while" in lines[0] else lines[0]
+    return f"{type(cause).__name__}: {line}".rstrip(": ")
+
+
 class Progress:
     """Prints one line per finished or failed node; on a terminal, finished nodes overwrite one
     live line and only failures stay."""
@@ -54,10 +63,10 @@ class Progress:
         self.done.append(node)
         self._show(f"{node} ({took:.1f} s)")
 
-    def fail(self, node: str, first_line: str) -> None:
+    def fail(self, node: str, reason: str) -> None:
         self._settle(node)
         self.failed.append(node)
-        self._show(f"{node} FAILED: {first_line}", keep=True)
+        self._show(f"{node} FAILED: {reason}", keep=True)
 
     def skip(self, node: str) -> None:
         """A node that cannot run because a node it depends on failed."""

@@ -28,7 +28,7 @@ from kedro.runner import AbstractRunner
 from linearization_fairness.config_loader import PACKAGE_NAME, active_env, run_config
 from linearization_fairness.runner import SweepFailed
 from linearization_fairness.runner.config import GPU_STAGES, RayConfig
-from linearization_fairness.runner.progress import Progress
+from linearization_fairness.runner.progress import Progress, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,6 @@ class RayRunner(AbstractRunner):
 
         progress = Progress([node.name for node in pipeline.nodes])
         done: set[Any] = set()
-        blocked: set[Any] = set()
         failures: list[tuple[str, str]] = []
         running: dict[Any, Any] = {}  # Ray object ref -> node
         todo = set(dependencies)
@@ -110,20 +109,19 @@ class RayRunner(AbstractRunner):
             try:
                 took = ray.get(finished[0])
             except Exception as error:  # noqa: BLE001: a failed node must not stop the others
-                first_line = _first_line(error)
-                failures.append((node.name, first_line))
-                progress.fail(node.name, first_line)
+                reason = first_line(error)
+                failures.append((node.name, reason))
+                progress.fail(node.name, reason)
                 for descendant in _descendants(node, children):
                     if descendant in todo:
                         todo.discard(descendant)
-                        blocked.add(descendant)
                         progress.skip(descendant.name)
                 continue
             done.add(node)
             progress.finish(node.name, took)
         progress.close()
         if failures:
-            raise SweepFailed(_summary(failures, len(blocked), len(done), len(pipeline.nodes)))
+            raise SweepFailed(_summary(failures, len(progress.skipped), len(done), len(pipeline.nodes)))
 
 
 def _connect(config: RayConfig, address: str | None) -> bool:
@@ -150,15 +148,6 @@ def _connect(config: RayConfig, address: str | None) -> bool:
     return True
 
 
-def _first_line(error: BaseException) -> str:
-    """The node's own error, not Ray's wrapper around it; for a dataset that failed to load or
-    save, the reason (Kedro puts it on the line after "Failed while loading data from ...")."""
-    cause = getattr(error, "cause", None) or error
-    lines = [line for line in str(cause).splitlines() if line.strip()] or [""]
-    line = lines[-1] if "Failed while" in lines[0] else lines[0]
-    return f"{type(cause).__name__}: {line}".rstrip(": ")
-
-
 def _descendants(node: Any, children: dict[Any, set[Any]]) -> set[Any]:
     seen, stack = set(), [node]
     while stack:
@@ -173,8 +162,8 @@ def _summary(failures: list[tuple[str, str]], blocked: int, done: int, total: in
     env = active_env()
     env_option = f" --env {env}" if env else ""
     lines = [f"{len(failures)} node(s) failed; {done} of {total} nodes finished, {blocked} not run because they need a failed node:"]
-    for name, first_line in failures:
-        lines.append(f"  {name}: {first_line}")
+    for name, reason in failures:
+        lines.append(f"  {name}: {reason}")
         lines.append(f'    rerun it alone: kedro run{env_option} --nodes "{name}"')
     lines.append(f"Once fixed, run what is missing: kedro run{env_option} --runner=ray --only-missing-outputs")
     return "\n".join(lines)
