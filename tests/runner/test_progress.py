@@ -45,3 +45,21 @@ def test_failures_and_the_nodes_they_block_are_counted_and_kept_on_screen() -> N
     assert lines[0].endswith("a.train FAILED: ValueError: lr must be positive")
     assert lines[1].startswith("[1/3 done, 0 in flight, 1 failed, 1 skipped]")
     assert progress.eta() == 0.0
+
+
+def test_on_a_terminal_finished_nodes_share_one_live_line_and_failures_stay() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock, stream = Clock(), Terminal()
+    progress = Progress(["a.train", "b.train", "c.train"], stream=stream, now=clock)
+    progress.finish("a.train", 1.0)
+    progress.fail("b.train", "ValueError: lr must be positive")
+    progress.finish("c.train", 1.0)
+    progress.close()
+    kept_lines = stream.getvalue().split("\n")
+    # The first finish is overwritten by the failure, which stays; the last finish stays once closed.
+    assert kept_lines[0].count("\r\x1b[2K") == 2 and kept_lines[0].endswith("b.train FAILED: ValueError: lr must be positive")
+    assert kept_lines[1].startswith("\r\x1b[2K[2/3 done") and kept_lines[1].endswith("c.train (1.0 s)")
+    assert kept_lines[2] == ""
