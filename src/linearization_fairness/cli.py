@@ -1,5 +1,6 @@
-"""Project commands added to `kedro`: `kedro run` that reports a bad parameter in one line and
-takes lists in `--params`, and `kedro stale`, which lists what a run would recompute, and why.
+"""Project commands added to `kedro`: `kedro run` that reports a bad parameter in one line, takes
+lists in `--params` and spells the Ray runner `--runner=ray`; `kedro stale`, which lists what a
+run would recompute, and why; and `kedro plan`, what a sweep would cost.
 
 Kedro loads `cli` from this module, and takes the project's run command from here too
 (`python -m linearization_fairness`).

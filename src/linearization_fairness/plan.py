@@ -54,7 +54,7 @@ import torch
 
 from linearization_fairness.atomic import write_atomically
 from linearization_fairness.data.digits import load_digits_source
-from linearization_fairness.data.preparation import _split_positions
+from linearization_fairness.data.preparation import split_positions
 from linearization_fairness.data.source import SourceData
 from linearization_fairness.finetuning import VARIANTS
 from linearization_fairness.linearization import site_stages
@@ -153,7 +153,7 @@ def split_sizes(experiment: Experiment, outputs: Path) -> SplitSizes:
         official_test=None if official_test is None else np.arange(len(labels)) >= sum(pool),
     )  # fmt: skip
     # data_prep's own split arithmetic on labels alone; the counts do not depend on the draw.
-    positions = _split_positions(source, data, np.random.default_rng(data.seed))
+    positions = split_positions(source, data, np.random.default_rng(data.seed))
     test = np.bincount(labels[positions["test"]])
     return SplitSizes(len(positions["train"]), len(positions["val"]), tuple(int(n) for n in test if n), "published")
 

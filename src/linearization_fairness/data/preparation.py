@@ -60,7 +60,7 @@ def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
     source_seed, split_seed = np.random.SeedSequence(config.seed).spawn(2)
     source_rng, split_rng = np.random.default_rng(source_seed), np.random.default_rng(split_seed)
     source = load_source(config, raw_dir, source_rng)
-    positions = _split_positions(source, config, split_rng)
+    positions = split_positions(source, config, split_rng)
 
     mean, std = channel_statistics(_unit_scaled(source, positions["train"]))
     splits = {name: _normalised_split(source, split, mean, std) for name, split in positions.items()}
@@ -79,7 +79,7 @@ def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
     return PreparedData(splits=splits, info=info)
 
 
-def _split_positions(
+def split_positions(
     source: SourceData, config: DataConfig, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """Positions in `source` of each split, after the imbalance."""
