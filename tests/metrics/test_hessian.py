@@ -28,8 +28,8 @@ def tanh_mlp() -> nn.Sequential:
     return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3)).double()
 
 
-def exact_dominant_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Largest-magnitude eigenvalue (with its sign) of the full Hessian of the mean loss."""
+def exact_hessian(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The full Hessian of the mean cross-entropy w.r.t. every weight, flattened in parameter order."""
     names = [name for name, _ in model.named_parameters()]
     shapes = [p.shape for _, p in model.named_parameters()]
     sizes = [p.numel() for _, p in model.named_parameters()]
@@ -40,7 +40,12 @@ def exact_dominant_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor
         weights = {name: piece.view(shape) for name, piece, shape in zip(names, pieces, shapes)}
         return F.cross_entropy(functional_call(model, weights, (x,)), y)
 
-    hessian = torch.autograd.functional.hessian(loss_of_flat_weights, flat)
+    return torch.autograd.functional.hessian(loss_of_flat_weights, flat)
+
+
+def exact_dominant_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Largest-magnitude eigenvalue (with its sign) of the full Hessian of the mean loss."""
+    hessian = exact_hessian(model, x, y)
     assert hessian.shape == (31, 31)
     eigenvalues = torch.linalg.eigvalsh(hessian)
     return eigenvalues[eigenvalues.abs().argmax()].item()
@@ -99,6 +104,37 @@ def test_converged_values_are_within_the_tolerance_of_the_exact_top_eigenvalue()
         assert 1 < eigenvalue.iterations < 1000
         # The residual test bounds the distance to an eigenvalue by tol * |lambda|.
         assert eigenvalue.value == pytest.approx(expected[group_id], rel=1e-3)
+
+
+def test_a_seeded_plateau_that_stops_a_change_based_rule_converges_to_the_exact_value() -> None:
+    """On this seeded case a power iteration that stops once lambda changes by less than 1% per
+    step stops after 4 products at about a third of the top eigenvalue; the residual rule must not."""
+    torch.manual_seed(14)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3)).double()
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(8, 3, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (8,), generator=generator)
+    exact = exact_dominant_eigenvalue(model, x, y)
+    hessian = exact_hessian(model, x, y)
+    start_draws = torch.Generator().manual_seed(0)  # the start vector group_hessian_top_eigenvalue draws
+    draws = [torch.randn(p.shape, generator=start_draws, dtype=p.dtype).flatten() for p in model.parameters()]
+    vector = torch.cat(draws)
+    vector = vector / vector.norm()
+    previous, plateau = None, None
+    for _ in range(20):
+        product = hessian @ vector
+        estimate = (vector @ product).item()
+        if previous is not None and abs(estimate - previous) <= 1e-2 * abs(estimate):
+            plateau = estimate
+            break
+        previous, vector = estimate, product / product.norm()
+    assert plateau is not None and plateau < 0.5 * exact, "the case must plateau under a change-based rule"
+
+    one_group = torch.zeros(8, dtype=torch.long)
+    measured = group_hessian_top_eigenvalue(model, x, y, one_group, batch_size=8, iters=2000, tol=1e-3, seed=0)
+
+    assert measured[0].converged
+    assert measured[0].value == pytest.approx(exact, rel=1e-2)
 
 
 def test_an_iteration_cut_short_is_flagged_as_not_converged() -> None:
