@@ -76,6 +76,16 @@ def test_text_is_escaped(report) -> None:
     assert "frog loses 40% &amp; more" in report
 
 
+def test_provenance_is_a_table_of_its_values_and_says_when_it_was_not_recorded(aggregated) -> None:
+    groups, models = aggregated
+    recorded = {"code": "abc123 + uncommitted changes", "device": "<gpu>"}
+    page = build_report_html("t", CONFIG, GROUP_STATISTICS, groups, models, {}, [], provenance=recorded)
+    assert "abc123 + uncommitted changes" in section(page, "provenance")
+    assert "&lt;gpu&gt;" in section(page, "provenance")
+    unrecorded = build_report_html("t", CONFIG, GROUP_STATISTICS, groups, models, {}, [])
+    assert "Not recorded." in section(unrecorded, "provenance")
+
+
 def test_configuration_is_a_nested_table_of_plain_values(report) -> None:
     configuration = section(report, "configuration")
     def row(*cells: str) -> str:

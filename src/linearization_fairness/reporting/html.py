@@ -21,7 +21,7 @@ from linearization_fairness.reporting.aggregate import CONTROL_METHOD, VARIANT_L
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
 
-SECTION_IDS = ("findings", "configuration", "group-statistics", "results", "figures", "pi-cost")
+SECTION_IDS = ("findings", "configuration", "group-statistics", "results", "figures", "pi-cost", "provenance")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
@@ -209,12 +209,14 @@ def build_report_html(
     pi_cost: PICostConfig | None = None,
     captions: Mapping[str, str] | None = None,
     dpi: int = 100,
+    provenance: Mapping[str, str] | None = None,
 ) -> str:
     """The whole report as one HTML string.
 
     `config`: the resolved configuration, a nested mapping of plain values (every default filled
     in); `groups` and `models`: the aggregated group and model tables; `figures`: name -> PNG
-    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default).
+    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default);
+    `provenance`: label -> value (reporting.provenance), a two-column table at the end.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -250,6 +252,11 @@ def build_report_html(
         f"<figcaption>{_text(captions.get(name, name))}</figcaption></figure>"
         for name, figure in figures.items()
     ) or '<p class="note">No figures.</p>'
+    provenance_body = (
+        table_html(pd.DataFrame(list(provenance.items()), columns=["what", "value"]))
+        if provenance
+        else '<p class="note">Not recorded.</p>'
+    )
     navigation = "<nav>" + "".join(f'<a href="#{section_id}">{section_id}</a>' for section_id in SECTION_IDS) + "</nav>"
     sections = [
         _section("findings", "Findings", findings_body),
@@ -258,6 +265,7 @@ def build_report_html(
         _section("results", "Results", results_body),
         _section("figures", "Figures", figures_body),
         _section("pi-cost", "Private-inference cost", cost_note + cost_body),
+        _section("provenance", "Provenance", provenance_body),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
