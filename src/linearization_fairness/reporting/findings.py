@@ -184,8 +184,8 @@ def _mitigation_effect(
             if pd.notna(after) and worst["group_id"] in changes.index:
                 clauses.append(
                     f"the worst group under plain finetuning, {_group(worst)}, goes from "
-                    f"{_percent(worst['accuracy_mean'])} to {_percent(after)} "
-                    f"({claim(changes.loc[worst['group_id']], 'difference')})"
+                    f"{_percent(worst['accuracy_mean'])} to {_percent(after)}, "
+                    f"{claim(changes.loc[worst['group_id']], 'difference')}"
                 )
         plain_model = _at(models, method, PLAIN_VARIANT, budget, relus_kept)
         mitigated_model = _at(models, method, MITIGATED_VARIANT, budget, relus_kept)
@@ -195,7 +195,7 @@ def _mitigation_effect(
             change = PAIRED[metric]
             if not before.empty and not after.empty and pd.notna(pair[f"{change}_mean"]):
                 clauses.append(
-                    f"{label} from {_percent(before.iloc[0])} to {_percent(after.iloc[0])} ({claim(pair, change)})"
+                    f"{label} from {_percent(before.iloc[0])} to {_percent(after.iloc[0])}, {claim(pair, change)}"
                 )
         if clauses:
             sentences.append(

@@ -13,7 +13,8 @@ of the group's samples whose predicted class differs between A and B. Per pair:
 
 Intervals over test samples come from a bootstrap of the test split: replicate r draws n of the
 n samples with replacement and recomputes every statistic, the 2.5% and 97.5% quantiles of the
-replicates bound the 95% interval. The draws are fairlearn's MetricFrame's (`n_boot`,
+replicates bound the 95% interval (a replicate that draws no sample of a group is left out of
+that group's interval). The draws are fairlearn's MetricFrame's (`n_boot`,
 `random_state`: one seed per replicate from numpy's default_rng, then pandas' sample), so a
 group accuracy's interval equals MetricFrame's `by_group_ci`; the replicates are counted as a
 weight matrix instead of MetricFrame's per-replicate groupby, which costs about 50 ms per
@@ -160,8 +161,14 @@ def _with_bounds(table: pd.DataFrame, replicates: Mapping[str, np.ndarray]) -> p
     from `replicates` (stat -> (R, rows))."""
     columns = {}
     for stat, values in replicates.items():
-        columns[f"{stat}_low"], columns[f"{stat}_high"] = np.quantile(values, QUANTILES, axis=0)
+        columns[f"{stat}_low"], columns[f"{stat}_high"] = _interval(values)
     return table.assign(**columns)
+
+
+def _interval(replicates: np.ndarray) -> np.ndarray:
+    """The bounds of the 95% interval of each column of `replicates` (R, columns), as fairlearn
+    computes them (np.quantile), with the NaN replicates of a column left out."""
+    return _nan_reduce(np.nanquantile, replicates, q=QUANTILES, axis=0)
 
 
 def _seed_aggregate(
@@ -180,7 +187,7 @@ def _seed_aggregate(
         known = ~np.isnan(values)
         with np.errstate(invalid="ignore"):
             means = (np.where(known, values, 0.0) @ membership) / (known @ membership)
-        sample[f"{stat}_sample_low"], sample[f"{stat}_sample_high"] = np.quantile(means, QUANTILES, axis=0)
+        sample[f"{stat}_sample_low"], sample[f"{stat}_sample_high"] = _interval(means)
         if positive_seeds:
             sample[f"{stat}_positive_seeds"] = (table[stat] > 0).groupby(codes).sum().to_numpy()
     return aggregated.merge(sample, on=keys, how="left", validate="one_to_one")
