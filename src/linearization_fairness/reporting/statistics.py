@@ -73,11 +73,12 @@ def bootstrap_weights(n: int, replicates: int, seed: int) -> np.ndarray:
 def group_means(weights: np.ndarray, values: np.ndarray, groups: np.ndarray, num_groups: int) -> np.ndarray:
     """(R, K, G): the weighted mean of each of K per-sample columns (`values`, (n, K)) within each
     group, under each of R weightings (`weights`, (R, n)); NaN where a group has no weight."""
-    onehot = np.eye(num_groups)[groups]
-    sums = weights @ (values[:, :, None] * onehot[:, None, :]).reshape(len(values), -1)
-    counts = weights @ onehot
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return sums.reshape(len(weights), values.shape[1], num_groups) / counts[:, None, :]
+    means = np.full((len(weights), values.shape[1], num_groups), np.nan)
+    for group in range(num_groups):
+        members = groups == group
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[:, :, group] = weights[:, members] @ values[members] / weights[:, members].sum(axis=1, keepdims=True)
+    return means
 
 
 def _overall(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
