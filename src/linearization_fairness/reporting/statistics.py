@@ -227,10 +227,7 @@ def paired_statistics(
     compared_keys = list(zip(pairs["cell"], pairs["variant"]))
     position = {key: index for index, key in enumerate(model_keys)}
     correct = np.column_stack([correct_of[key] for key in model_keys])
-    flipped = np.column_stack(
-        [predicted_of[a] != predicted_of[b] for a, b in zip(reference_keys, compared_keys)]
-        or [np.zeros((len(sample_groups), 0))]
-    ).astype(float)
+    flipped = np.column_stack([predicted_of[a] != predicted_of[b] for a, b in zip(reference_keys, compared_keys)]).astype(float)
 
     def measure(weights: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
         accuracy = group_means(weights, correct, sample_groups, num_groups)
@@ -266,10 +263,7 @@ def paired_statistics(
 
     model_table = pairs[pair_columns].assign(**{stat: values[0] for stat, values in point_pairs.items()})
     excess = point_groups["excess_drop"][0][:, ids]
-    model_table["max_excess_group"] = (
-        info["group_name"].reindex(ids).to_numpy()[np.nanargmax(np.where(np.isnan(excess), -np.inf, excess), axis=1)]
-        if len(ids) and len(pairs) else pd.Series(dtype=str)
-    )
+    model_table["max_excess_group"] = info["group_name"].reindex(ids).to_numpy()[np.argmax(np.nan_to_num(excess, nan=-np.inf), axis=1)]
     model_table = _with_bounds(model_table, boot_pairs)
 
     accuracy_rows = models[[*MODEL_KEYS, "seed", "cell"]].reset_index(drop=True)
