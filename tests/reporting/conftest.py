@@ -230,10 +230,10 @@ def build_differences(groups: pd.DataFrame, models: pd.DataFrame) -> tuple[pd.Da
     )
 
 
-@pytest.fixture
-def differences(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Aggregated comparison tables (groups, models) of the full sweep."""
-    return build_differences(*tables)
+@pytest.fixture(scope="session")
+def differences() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Aggregated comparison tables (groups, models) of the full sweep, built once: do not alter them."""
+    return build_differences(*build_tables())
 
 
 @pytest.fixture
