@@ -3,6 +3,7 @@ from kedro.pipeline import Node, Pipeline, node
 from linearization_fairness.pipelines.common import bound_node
 from linearization_fairness.pipelines.report.figures import FIGURES, draw_results_figure
 from linearization_fairness.pipelines.report.nodes import (
+    STATISTICS_TABLES,
     aggregate_groups,
     aggregate_models,
     combine_experiments,
@@ -10,7 +11,6 @@ from linearization_fairness.pipelines.report.nodes import (
     combine_model_metrics,
     compare_models,
     write_report,
-    STATISTICS_TABLES,
 )
 from linearization_fairness.sweep import Experiment
 
