@@ -131,7 +131,8 @@ def _excess_drop_at_lowest_budget(
     sentence = (
         f"At that budget the largest excess accuracy drop of {method} with {variant_label(variant)}, "
         "max over groups of psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin), "
-        f"is {claim(model, 'max_excess_drop')}"
+        f"is {claim(model, 'max_excess_drop')}, an upper bound by construction (the psi_g average to 0 over the "
+        "test samples, so their maximum is never below 0: a group's own psi_g is the test)"
     )
     if not groups.empty:
         worst = groups.loc[groups["excess_drop_mean"].idxmax()]

@@ -200,7 +200,9 @@ STATISTICS_NOTE = (
     "of its seed. Cells: the mean over seeds of the paired differences ± the half-width of its Student-t 95% "
     "confidence interval over seeds, then [the 95% bootstrap interval of that mean over test samples]; "
     '"(CI includes 0 over ...)" marks a difference that one of them does not tell apart from 0. '
-    "The excess drop of group g is psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin); the flip rate is the "
+    "The excess drop of group g is psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin); weighted by group "
+    "size the psi_g average to 0, so their maximum is never below 0 and its interval excluding 0 says nothing "
+    "by itself: read a group's own psi_g. The flip rate is the "
     "share of test samples whose predicted class differs between the two models.</p>"
 )
 
