@@ -21,6 +21,7 @@ from linearization_fairness.linearization import LinearizeConfig, check_against_
 from linearization_fairness.metrics import MetricsConfig
 from linearization_fairness.models import ModelConfig, ResNetConfig, build_model
 from linearization_fairness.reporting.cost import PICostConfig
+from linearization_fairness.reporting.statistics import StatisticsConfig
 from linearization_fairness.runner.config import RayConfig
 from linearization_fairness.training import TrainConfig
 
@@ -48,6 +49,7 @@ class _Experiment(BaseModel):
     base_train: TrainConfig = TrainConfig()
     linearize: LinearizeConfig = LinearizeConfig()
     evaluate: MetricsConfig = MetricsConfig()
+    statistics: StatisticsConfig = StatisticsConfig()
 
     @model_validator(mode="after")
     def _model_fits_data(self) -> _Experiment:

@@ -107,6 +107,24 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
     assert set(aggregated["n_seeds"]) == {2}
 
 
+def test_the_paired_comparisons_and_intervals_are_written_for_every_pair(finished_run: Path) -> None:
+    reporting = finished_run / "data" / "test" / "08_reporting" / "digits"
+    models = pd.read_csv(reporting / "aggregated_model_differences.csv", dtype={"budget": str})
+    against_base = {("finetune_only", "finetune")} | {(method, variant) for method in ("snl", "random", "deepreduce") for variant in ("finetune", "mitigate")}
+    assert set(zip(models["method"], models["variant"], models["reference"])) == (
+        {(method, variant, "base") for method, variant in against_base}
+        | {(method, "mitigate", "finetune") for method in ("snl", "random", "deepreduce")}
+    )
+    assert set(models["n_seeds"]) == {2}
+    assert (models["worst_group_difference_sample_low"] <= models["worst_group_difference_sample_high"]).all()
+    per_seed = pd.read_parquet(reporting / "group_differences.parquet")
+    assert len(per_seed) == 2 * len(models) * 10 and per_seed["flip_rate"].between(0, 1).all()
+    intervals = pd.read_csv(reporting / "group_accuracy_intervals.csv")
+    assert len(intervals) == len(pd.read_csv(reporting / "aggregated_group_metrics.csv"))
+    assert (reporting / "model_differences.parquet").exists() and (reporting / "aggregated_group_differences.csv").exists()
+    assert "CI over test samples" in (reporting / "report.html").read_text()
+
+
 def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run: Path) -> None:
     cell = finished_run / "data" / "test" / "07_model_output" / "digits" / "base_s0"
     ranking = pd.read_csv(cell / "criticality.csv")

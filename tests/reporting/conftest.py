@@ -169,3 +169,74 @@ def aggregated(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
 def aggregate() -> Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]:
     """Per-seed (groups, models) -> aggregated (groups, models), schemas checked."""
     return aggregate_tables
+
+
+# The planted test-sample interval of every seed mean in the comparison tables: mean ± 2 points.
+SAMPLE_HALF_WIDTH = 0.02
+
+
+def build_differences(groups: pd.DataFrame, models: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The aggregated comparison tables (groups, models) of per-seed planted tables, computed by
+    hand: every model against the base model of its seed and each mitigated model against the plain
+    one of its cell, with a planted test-sample interval and flip rates equal to the accuracy changes."""
+    from linearization_fairness.results.schema import (
+        DIFFERENCE_KEYS, GROUP_DIFFERENCE_KEYS, GROUP_DIFFERENCES, MODEL_DIFFERENCES, differences_schema,
+    )  # fmt: skip
+
+    overall = models[["experiment", "seed", "cell", "variant", "overall_accuracy"]]
+    groups = groups.merge(overall, on=["experiment", "seed", "cell", "variant"])
+    reference = groups[["experiment", "seed", "cell", "group_id", "accuracy", "overall_accuracy", "variant"]]
+    reference = reference.rename(columns={"accuracy": "reference_accuracy", "overall_accuracy": "reference_overall", "variant": "reference"})
+    base = reference[reference["reference"] == "base"].drop(columns="cell")
+    plain = reference[reference["reference"] == "finetune"]
+    pairs = pd.concat(
+        [
+            groups[groups["variant"] != "base"].merge(base, on=["experiment", "seed", "group_id"]),
+            groups[groups["variant"] == "mitigate"].merge(plain, on=["experiment", "seed", "cell", "group_id"]),
+        ],
+        ignore_index=True,
+    )
+    pairs["difference"] = pairs["accuracy"] - pairs["reference_accuracy"]
+    pairs["relative_drop"] = -pairs["difference"] / pairs["reference_accuracy"]
+    pairs["excess_drop"] = -pairs["difference"] + (pairs["overall_accuracy"] - pairs["reference_overall"])
+    pairs["flip_rate"] = pairs["difference"].abs()
+    by_pair = pairs.groupby([*DIFFERENCE_KEYS, "seed", "cell"], sort=False)
+    minority = pairs["is_minority"]
+    pair_table = pd.DataFrame(
+        {
+            "overall_difference": by_pair["overall_accuracy"].first() - by_pair["reference_overall"].first(),
+            "worst_group_difference": by_pair["accuracy"].min() - by_pair["reference_accuracy"].min(),
+            "max_excess_drop": by_pair["excess_drop"].max(),
+            "flip_rate": by_pair["flip_rate"].mean(),
+            "minority_gap": pairs[minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
+            - pairs[~minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean(),
+        }
+    ).reset_index()
+
+    def aggregated(table: pd.DataFrame, keys: tuple[str, ...], statistics: dict, positive: bool) -> pd.DataFrame:
+        result = aggregate_over_seeds(table, keys, list(statistics))
+        for name, (low, high) in statistics.items():
+            result[f"{name}_sample_low"] = (result[f"{name}_mean"] - SAMPLE_HALF_WIDTH).clip(low, high)
+            result[f"{name}_sample_high"] = (result[f"{name}_mean"] + SAMPLE_HALF_WIDTH).clip(low, high)
+            if positive:
+                counts = (table[name] > 0).groupby([table[key] for key in keys]).sum().rename(f"{name}_positive_seeds")
+                result = result.merge(counts.reset_index(), on=list(keys))
+        return result
+
+    group_columns = [*GROUP_DIFFERENCE_KEYS, "seed", "cell", "group_name", "train_share", "is_minority", "n", *GROUP_DIFFERENCES]
+    return (
+        differences_schema("group", aggregated=True).validate(aggregated(pairs[group_columns], GROUP_DIFFERENCE_KEYS, GROUP_DIFFERENCES, False)),
+        differences_schema("model", aggregated=True).validate(aggregated(pair_table, DIFFERENCE_KEYS, MODEL_DIFFERENCES, True)),
+    )
+
+
+@pytest.fixture(scope="session")
+def differences() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Aggregated comparison tables (groups, models) of the full sweep, built once: do not alter them."""
+    return build_differences(*build_tables())
+
+
+@pytest.fixture
+def make_differences() -> Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per-seed (groups, models) -> aggregated comparison tables (groups, models)."""
+    return build_differences

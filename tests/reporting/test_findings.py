@@ -7,18 +7,18 @@ def sentences_about(sentences: list[str], *words: str) -> list[str]:
     return [sentence for sentence in sentences if all(word in sentence for word in words)]
 
 
-def test_the_planted_minority_is_named_with_its_numbers(aggregated) -> None:
-    sentences = findings(*aggregated)
+def test_the_planted_minority_is_named_with_its_numbers(aggregated, differences) -> None:
+    sentences = findings(*aggregated, *differences)
 
     (snl_loss,) = sentences_about(sentences, "lowest budget", "snl")
     assert "At its lowest budget, 1,000 of 10,000 ReLUs (10.0%), snl" in snl_loss
     assert "hurts group 'frog' (minority, 10% of the training data) most" in snl_loss
-    assert "relative accuracy drop 40.0%" in snl_loss
+    assert "relative accuracy drop +40.0% (95% CI over 2 seeds [+40.0, +40.0], over test samples [+38.0, +42.0])" in snl_loss
     assert "2.0% for 'cat'" in snl_loss  # the least affected group
 
 
-def test_declared_budgets_are_written_with_their_relu_counts(aggregated) -> None:
-    sentences = findings(*aggregated)
+def test_declared_budgets_are_written_with_their_relu_counts(aggregated, differences) -> None:
+    sentences = findings(*aggregated, *differences)
 
     (deepreduce_loss,) = sentences_about(sentences, "lowest budget", "deepreduce")
     assert "At its lowest budget, 14t (768 of 10,000 ReLUs, 7.7%), deepreduce" in deepreduce_loss
@@ -28,62 +28,81 @@ def test_declared_budgets_are_written_with_their_relu_counts(aggregated) -> None
     assert sentences_about(sentences, "Fairness-aware", "random at p40 (4,000 ReLUs)")
 
 
-def test_the_minority_gap_is_reported_rising_as_the_budget_shrinks(aggregated) -> None:
-    (gap,) = sentences_about(findings(*aggregated), "snl", "minority groups' mean")
+def test_the_minority_gap_is_reported_rising_as_the_budget_shrinks(aggregated, differences) -> None:
+    (gap,) = sentences_about(findings(*aggregated, *differences), "snl", "minority groups' mean")
     # 4000: 10 - (1 + 2) / 2 = 8.5 points; 1000: 40 - (2 + 3) / 2 = 37.5 points
-    assert "rises from 8.5 percentage points at 4,000 ReLUs to 37.5 at 1,000 ReLUs" in gap
+    assert "rises from +8.5 points (95% CI over 2 seeds [+8.5, +8.5]" in gap
+    assert "at 4,000 ReLUs to +37.5 points (95% CI over 2 seeds [+37.5, +37.5]" in gap and gap.endswith("at 1,000 ReLUs.")
 
-    (gap,) = sentences_about(findings(*aggregated), "deepreduce", "minority groups' mean")
-    assert "rises from 8.5 percentage points at 2t (3,072 ReLUs) to 37.5 at 14t (768 ReLUs)" in gap
+    (gap,) = sentences_about(findings(*aggregated, *differences), "deepreduce", "minority groups' mean")
+    assert "at 2t (3,072 ReLUs) to +37.5 points" in gap and gap.endswith("at 14t (768 ReLUs).")
 
 
-def test_mitigation_and_control_sentences_state_the_changes(aggregated) -> None:
-    sentences = findings(*aggregated)
+def test_mitigation_and_control_sentences_state_the_changes(aggregated, differences) -> None:
+    sentences = findings(*aggregated, *differences)
 
     (mitigation,) = sentences_about(sentences, "Fairness-aware", "snl at 1,000 ReLUs")
-    # frog: 0.805 * 0.6 = 48.3% -> 0.805 * 0.8 = 64.4% (mean over seeds 0 and 1)
-    assert "'frog' (minority, 10% of the training data), goes from 48.3% to 64.4% (+16.1 points)" in mitigation
-    # the model table's worst-group accuracy is frog's
-    assert "worst-group accuracy from 48.3% to 64.4% (+16.1 points)" in mitigation
-    assert "global accuracy from" in mitigation
+    # frog: 0.805 * 0.6 = 48.3% -> 0.805 * 0.8 = 64.4% (mean over seeds 0 and 1); per seed
+    # +16.0 and +16.2 points: t(0.975, 1) * 0.14 / sqrt(2) = 1.3 points either side
+    assert "'frog' (minority, 10% of the training data), goes from 48.3% to 64.4%, +16.1 points (95% CI over 2 seeds [+14.8, +17.4]" in mitigation
+    # the model table's worst-group accuracy is frog's; both seeds favour the mitigation
+    assert "worst-group accuracy from 48.3% to 64.4%, +16.1 points (95% CI over 2 seeds [+14.8, +17.4], over test samples [+14.1, +18.1]; 2 of 2 seeds above 0)" in mitigation
+    assert "global accuracy from" in mitigation and "CI includes 0" not in mitigation
     (control,) = sentences_about(sentences, "Distillation finetuning alone")
-    assert "5.0% for 'frog'" in control and "'frog' loses most" in control
+    assert "5.0% for 'frog'" in control and "'frog' loses most, +5.0%" in control
+    assert "the CIs of 2 of 3 groups' drops include 0 ('cat', 'dog')" in control
 
 
-def test_missing_pieces_are_left_out_not_invented(make_aggregated, make_tables, aggregate) -> None:
-    sentences = findings(*make_aggregated(levels=("low",), variants=("finetune",), with_references=False))
+def test_a_claim_whose_interval_includes_zero_is_flagged(aggregated, differences, make_tables, make_differences) -> None:
+    sentences = findings(*aggregated, *differences)
+    # +0.8 points of global accuracy at 4,000 ReLUs, the planted test-sample interval ± 2 points
+    (mitigation,) = sentences_about(sentences, "Fairness-aware", "snl at 4,000 ReLUs")
+    assert "global accuracy from 87.8% to 88.6%, +0.8 points (95% CI over 2 seeds [+0.7, +0.9], over test samples [-1.2, +2.8]; 2 of 2 seeds above 0) (CI includes 0 over test samples)" in mitigation
+    (control,) = sentences_about(sentences, "Distillation finetuning alone")
+    assert control.endswith("(CI includes 0 over test samples).")
 
-    assert len(sentences) == 3  # the lowest-budget loss of snl, deepreduce and random, nothing else
-    assert all("(95% CI over 2 seeds)" in sentence for sentence in sentences)
+    # seeds that disagree: the mitigation helps frog on seed 0 and hurts it on seed 1
+    groups, models = make_tables()
+    hurt = (groups["variant"] == "mitigate") & (groups["seed"] == 1) & (groups["group_name"] == "frog")
+    groups.loc[hurt, "accuracy"] -= 0.3
+    (mitigation,) = sentences_about(findings(*aggregated, *make_differences(groups, models)), "Fairness-aware", "snl at 1,000 ReLUs")
+    assert "'frog' (minority, 10% of the training data), goes from 48.3% to 64.4%, +1.1 points" in mitigation
+    assert "(CI includes 0 over seeds and test samples)" in mitigation
+
+
+def test_missing_pieces_are_left_out_not_invented(make_tables, aggregate, make_differences) -> None:
+    tables = make_tables(levels=("low",), variants=("finetune",))
+    sentences = findings(*aggregate(*tables), *make_differences(*tables))
+
+    # per method the lowest-budget loss and the excess drop, then the control; no trend, no mitigation
+    assert len(sentences) == 7 and len(sentences_about(sentences, "lowest budget")) == 3
+    assert all("95% CI over 2 seeds" in sentence for sentence in sentences)
 
     groups, models = make_tables(seeds=(0,))
-    sentences = findings(*aggregate(groups.assign(relative_drop=float("nan")), models))
+    group_differences, model_differences = make_differences(groups, models)
+    sentences = findings(*aggregate(groups, models), group_differences.assign(relative_drop_mean=float("nan")), model_differences)
     assert not sentences_about(sentences, "lowest budget")
-    assert not sentences_about(sentences, "minority groups' mean")
-    assert sentences_about(sentences, "Fairness-aware")  # accuracies are still there
+    assert sentences_about(sentences, "Fairness-aware", "one seed, over test samples")  # accuracies are still there
 
 
-def test_several_experiments_are_prefixed(tables, aggregate) -> None:
+def test_several_experiments_are_prefixed(tables, aggregate, make_differences) -> None:
     groups, models = tables
-    sentences = findings(
-        *aggregate(
-            pd.concat([groups, groups.assign(experiment="other")]),
-            pd.concat([models, models.assign(experiment="other")]),
-        )
-    )
+    both = (pd.concat([groups, groups.assign(experiment="other")]), pd.concat([models, models.assign(experiment="other")]))
+    sentences = findings(*aggregate(*both), *make_differences(*both))
 
     assert {sentence.split("]")[0] for sentence in sentences} == {"[other", "[toy"}
 
 
-def test_the_headline_is_the_first_method_s_loss_gap_and_mitigation_at_its_lowest_budget(aggregated) -> None:
-    loss, gap, mitigation = headline(*aggregated)
+def test_the_headline_is_the_first_method_s_loss_gap_and_mitigation_at_its_lowest_budget(aggregated, differences) -> None:
+    loss, gap, mitigation = headline(*aggregated, *differences)
     assert loss.startswith("At its lowest budget, 1,000 of 10,000 ReLUs (10.0%), snl")
-    assert "snl" in gap and "rises from 8.5 percentage points" in gap
+    assert "snl" in gap and "minority groups' mean" in gap
     assert mitigation.startswith("Fairness-aware instead of plain finetuning for snl at 1,000 ReLUs")
-    assert set(headline(*aggregated)) <= set(findings(*aggregated))
+    assert set(headline(*aggregated, *differences)) <= set(findings(*aggregated, *differences))
 
 
-def test_without_linearized_models_there_is_no_headline(make_aggregated) -> None:
-    groups, models = make_aggregated()
-    references = ~groups["method"].isin(["snl", "deepreduce", "random"])
-    assert headline(groups[references], models[~models["method"].isin(["snl", "deepreduce", "random"])]) == []
+def test_without_linearized_models_there_is_no_headline(tables, aggregate, make_differences) -> None:
+    groups, models = tables
+    linearized = ["snl", "deepreduce", "random"]
+    references = (groups[~groups["method"].isin(linearized)], models[~models["method"].isin(linearized)])
+    assert headline(*aggregate(*references), *make_differences(*references)) == []

@@ -7,6 +7,7 @@ import pytest
 
 from linearization_fairness.reporting.cost import PICostConfig
 from linearization_fairness.reporting.figures import fig_accuracy_vs_budget, no_data_figure
+from linearization_fairness.results.schema import accuracy_intervals_schema
 from linearization_fairness.reporting.html import (
     SECTION_IDS,
     build_report_html,
@@ -37,8 +38,18 @@ def png(figure) -> bytes:
     return buffer.getvalue()
 
 
+def planted_intervals(groups: pd.DataFrame) -> pd.DataFrame:
+    """The group accuracies' intervals: the seed aggregate's accuracy beside a planted test-sample interval."""
+    columns = [column for column in accuracy_intervals_schema().columns if not column.startswith("accuracy_sample") and column != "n"]
+    intervals = groups[columns].assign(
+        n=groups["n_mean"],
+        accuracy_sample_low=(groups["accuracy_mean"] - 0.05).clip(0, 1), accuracy_sample_high=(groups["accuracy_mean"] + 0.05).clip(0, 1)
+    )
+    return accuracy_intervals_schema().validate(intervals)
+
+
 @pytest.fixture
-def report(aggregated) -> str:
+def report(aggregated, differences) -> str:
     groups, models = aggregated
     # one figure as the PNG bytes a figure registry hands over, one as a Figure
     figures = {
@@ -46,7 +57,8 @@ def report(aggregated) -> str:
         "mitigation_effect": no_data_figure("none"),
     }
     return build_report_html(
-        "Toy <report>", CONFIG, GROUP_STATISTICS, groups, models, figures, ["frog loses 40% & more"], dpi=40
+        "Toy <report>", CONFIG, GROUP_STATISTICS, groups, models, figures, ["frog loses 40% & more"], dpi=40,
+        differences=(*differences, planted_intervals(groups)),
     )
 
 
@@ -123,6 +135,20 @@ def test_tables_hold_statistics_results_and_cost(report) -> None:
     cost_section = section(report, "pi-cost")
     assert "<td>17.1</td>" in cost_section and "<td>10</td>" in cost_section
     assert "Delphi-style" in cost_section and "2021 hardware" in cost_section
+
+
+def test_the_statistics_section_shows_paired_differences_with_both_intervals_and_flags(report) -> None:
+    statistics = section(report, "statistics")
+    mitigation = statistics.split("<h3>Minus the all-ReLU model")[0]
+    # snl at 1,000 ReLUs: worst group +16.1 ± 1.3 over seeds, [+14.1, +18.1] over test samples, 2 seeds above 0
+    assert '<td class="text">+16.1 ± 1.3 [+14.1, +18.1]</td><td>2</td>' in mitigation
+    # at 4,000 ReLUs the global accuracy gains +0.8 points; the planted test-sample interval includes 0
+    assert '<td class="text">+0.8 ± 0.1 [-1.2, +2.8] (CI includes 0 over test samples)</td>' in mitigation
+    psi = statistics.split("<h3>Per group: excess accuracy drop")[1].split("<h3>")[0]
+    assert "frog (minority)" in psi and "(CI includes 0" in psi
+    assert "psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin)" in statistics
+    accuracy = statistics.split("<h3>Per group: accuracy")[1]
+    assert '<td class="text">95.5 ± 6.4 [90.5, 100.0]</td>' in accuracy  # cat under the base model
 
 
 def test_deepreduce_and_fractional_budgets_appear_in_the_results_tables(report) -> None:

@@ -1,7 +1,10 @@
 """Plain-English findings read off the seed-aggregated tables of the models and their groups.
 
-Each sentence states numbers from the tables (means over seeds, with the 95% interval where there
-are several seeds); a finding whose inputs are missing (no minority group, one budget, no
+Each sentence states numbers from the tables: accuracies as means over seeds, and every
+difference between models (a drop, a gap, the mitigation's effect) as the seed mean of its
+paired per-seed differences with two 95% intervals, over seeds (Student-t) and over test samples
+(bootstrap), flagged "(CI includes 0 over ...)" where one of them includes 0 (see
+reporting/statistics.py). A finding whose inputs are missing (no minority group, one budget, no
 mitigated models, NaN metrics) is left out rather than guessed. Relative drops and accuracies are
 stored as fractions and written as percentages; differences are in percentage points. Budgets are
 ordered by the ReLUs they keep and written as declared with that count ("250 ReLUs",
@@ -13,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from linearization_fairness.reporting.aggregate import (
+    BASE_VARIANT,
     CONTROL_METHOD,
     MITIGATED_VARIANT,
     PLAIN_VARIANT,
@@ -22,75 +26,97 @@ from linearization_fairness.reporting.aggregate import (
     rows_of,
     variant_label,
 )
+from linearization_fairness.reporting.statistics import claim, zero_inside
 
 MODEL_ACCURACIES = (("worst_group_accuracy", "worst-group accuracy"), ("overall_accuracy", "global accuracy"))
-BUDGET = ["budget", "relus_kept"]  # together they name one budget of one method
+# The paired per-seed difference of each model accuracy (see reporting/statistics.py).
+PAIRED = {"worst_group_accuracy": "worst_group_difference", "overall_accuracy": "overall_difference"}
 
 
-def findings(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> list[str]:
-    """Sentences on who loses most, how the minority gap moves with the budget, mitigation and the control.
+def findings(
+    groups: pd.DataFrame,
+    models: pd.DataFrame,
+    group_differences: pd.DataFrame,
+    model_differences: pd.DataFrame,
+    variant: str = PLAIN_VARIANT,
+) -> list[str]:
+    """Sentences on who loses most, the excess drop and flips, how the minority gap moves with the
+    budget, mitigation and the control.
 
-    `groups` and `models` are the aggregated group and model tables; `variant` picks the linearized
-    models the first two findings describe (plain KD finetuning by default). With several
-    experiments in the tables every sentence starts with "[experiment] ".
+    `groups` and `models` are the aggregated group and model tables, `group_differences` and
+    `model_differences` the aggregated comparison tables; `variant` picks the linearized models the
+    first three findings describe (plain KD finetuning by default). With several experiments in the
+    tables every sentence starts with "[experiment] ".
     """
-    experiments = sorted(set(groups["experiment"]) | set(models["experiment"]))
+    tables = (groups, models, group_differences, model_differences)
+    experiments = sorted(set().union(*(table["experiment"] for table in tables)))
     sentences = []
     for experiment in experiments:
         prefix = f"[{experiment}] " if len(experiments) > 1 else ""
-        experiment_groups = groups[groups["experiment"] == experiment]
-        experiment_models = models[models["experiment"] == experiment]
-        sentences += [
-            prefix + sentence for sentence in _experiment_findings(experiment_groups, experiment_models, variant)
-        ]
+        own = [table[table["experiment"] == experiment] for table in tables]
+        sentences += [prefix + sentence for sentence in _experiment_findings(*own, variant)]
     return sentences
 
 
-def headline(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> list[str]:
+def headline(
+    groups: pd.DataFrame,
+    models: pd.DataFrame,
+    group_differences: pd.DataFrame,
+    model_differences: pd.DataFrame,
+    variant: str = PLAIN_VARIANT,
+) -> list[str]:
     """The report's opening sentences, for the first linearization method (SNL when the sweep has
     it): who loses most at its lowest budget, how the minority-majority gap moves with the budget,
     and what the fairness-aware finetune does at the lowest budget. Tables as for `findings`."""
-    experiments = sorted(set(groups["experiment"]) | set(models["experiment"]))
+    tables = (groups, models, group_differences, model_differences)
+    experiments = sorted(set().union(*(table["experiment"] for table in tables)))
     sentences = []
     for experiment in experiments:
         prefix = f"[{experiment}] " if len(experiments) > 1 else ""
-        experiment_groups = groups[groups["experiment"] == experiment]
-        experiment_models = models[models["experiment"] == experiment]
-        methods = linearization_methods(experiment_groups)
+        own_groups, own_models, own_group_differences, own_model_differences = (
+            table[table["experiment"] == experiment] for table in tables
+        )
+        methods = linearization_methods(own_group_differences)
         if not methods:
             continue
         method = methods[0]
         candidates = [
-            _largest_loss_at_lowest_budget(experiment_groups, experiment_models, method, variant),
-            _minority_gap_trend(experiment_groups, method, variant),
-            *_mitigation_effect(experiment_groups, experiment_models, method)[:1],  # lowest budget first
-        ]
+            _largest_loss_at_lowest_budget(_against(own_group_differences, BASE_VARIANT), own_models, method, variant),
+            _minority_gap_trend(_against(own_model_differences, BASE_VARIANT), method, variant),
+            *_mitigation_effect(  # lowest budget first
+                own_groups, own_models, _against(own_group_differences, PLAIN_VARIANT),
+                _against(own_model_differences, PLAIN_VARIANT), method,
+            )[:1],
+        ]  # fmt: skip
         sentences += [prefix + sentence for sentence in candidates if sentence is not None]
     return sentences
 
 
-def _experiment_findings(groups: pd.DataFrame, models: pd.DataFrame, variant: str) -> list[str]:
-    methods = linearization_methods(groups)
-    candidates = [_largest_loss_at_lowest_budget(groups, models, method, variant) for method in methods]
-    candidates += [_minority_gap_trend(groups, method, variant) for method in methods]
-    candidates += [sentence for method in methods for sentence in _mitigation_effect(groups, models, method)]
-    candidates.append(_finetune_only_cost(groups))
+def _experiment_findings(
+    groups: pd.DataFrame, models: pd.DataFrame, group_differences: pd.DataFrame, model_differences: pd.DataFrame, variant: str
+) -> list[str]:
+    against_base_groups = _against(group_differences, BASE_VARIANT)
+    against_base_models = _against(model_differences, BASE_VARIANT)
+    methods = linearization_methods(group_differences)
+    candidates = [_largest_loss_at_lowest_budget(against_base_groups, models, method, variant) for method in methods]
+    candidates += [_excess_drop_at_lowest_budget(against_base_groups, against_base_models, method, variant) for method in methods]
+    candidates += [_minority_gap_trend(against_base_models, method, variant) for method in methods]
+    candidates += [
+        sentence
+        for method in methods
+        for sentence in _mitigation_effect(groups, models, _against(group_differences, PLAIN_VARIANT), _against(model_differences, PLAIN_VARIANT), method)
+    ]
+    candidates.append(_finetune_only_cost(against_base_groups, against_base_models))
     return [sentence for sentence in candidates if sentence is not None]
+
+
+def _against(differences: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The comparison rows against the `reference` variant."""
+    return differences[differences["reference"] == reference]
 
 
 def _percent(fraction: float) -> str:
     return f"{100 * fraction:.1f}%"
-
-
-def _points(difference: float) -> str:
-    return f"{100 * difference:+.1f} points"
-
-
-def _interval(row: pd.Series, metric: str) -> str:
-    half_width = row[f"{metric}_ci95"]
-    if pd.isna(half_width):
-        return " (one seed)"
-    return f" ± {100 * half_width:.1f} (95% CI over {int(row['n_seeds'])} seeds)"
 
 
 def _group(row: pd.Series) -> str:
@@ -111,8 +137,8 @@ def _total_relus(models: pd.DataFrame, row: pd.Series) -> float | None:
     return None if model.empty else model["total_relus"].iloc[0]
 
 
-def _largest_loss_at_lowest_budget(groups: pd.DataFrame, models: pd.DataFrame, method: str, variant: str) -> str | None:
-    lowest = lowest_budget_rows(groups, method, variant).dropna(subset=["relative_drop_mean"])
+def _largest_loss_at_lowest_budget(differences: pd.DataFrame, models: pd.DataFrame, method: str, variant: str) -> str | None:
+    lowest = lowest_budget_rows(differences, method, variant).dropna(subset=["relative_drop_mean"])
     if lowest.empty:
         return None
     most = lowest.loc[lowest["relative_drop_mean"].idxmax()]
@@ -120,75 +146,91 @@ def _largest_loss_at_lowest_budget(groups: pd.DataFrame, models: pd.DataFrame, m
     budget = budget_text(most["budget"], most["relus_kept"], _total_relus(models, most))
     sentence = (
         f"At its lowest budget, {budget}, {method} with {variant_label(variant)} hurts group {_group(most)} most: "
-        f"relative accuracy drop {_percent(most['relative_drop_mean'])}{_interval(most, 'relative_drop')}"
+        f"relative accuracy drop {claim(most, 'relative_drop', unit='%')}"
     )
     if least["group_id"] != most["group_id"]:
         sentence += f", against {_percent(least['relative_drop_mean'])} for {_group(least)}, the least affected group"
     return sentence + "."
 
 
-def _minority_gap_trend(groups: pd.DataFrame, method: str, variant: str) -> str | None:
+def _excess_drop_at_lowest_budget(
+    group_differences: pd.DataFrame, model_differences: pd.DataFrame, method: str, variant: str
+) -> str | None:
+    """The largest excess drop psi_g over groups, the group with the largest mean psi_g and its flip rate."""
+    model = lowest_budget_rows(model_differences, method, variant).dropna(subset=["max_excess_drop_mean"])
+    if model.empty:
+        return None
+    model = model.iloc[0]
+    groups = _at(group_differences, method, variant, model["budget"], model["relus_kept"]).dropna(subset=["excess_drop_mean"])
+    sentence = (
+        f"At that budget the largest excess accuracy drop of {method} with {variant_label(variant)}, "
+        "max over groups of psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin), "
+        f"is {claim(model, 'max_excess_drop')}, an upper bound by construction (the psi_g average to 0 over the "
+        "test samples, so their maximum is never below 0: a group's own psi_g is the test)"
+    )
+    if not groups.empty:
+        worst = groups.loc[groups["excess_drop_mean"].idxmax()]
+        sentence += (
+            f"; the largest mean psi_g is that of {_group(worst)}, {claim(worst, 'excess_drop')}, "
+            f"and {claim(worst, 'flip_rate', unit='%', signed=False)} of its test predictions change class "
+            f"against the all-ReLU model, {_percent(model['flip_rate_mean'])} of all"
+        )
+    return sentence + "."
+
+
+def _minority_gap_trend(differences: pd.DataFrame, method: str, variant: str) -> str | None:
     """Mean relative drop of minority groups minus that of majority groups, from the most ReLUs kept down."""
-    drops = rows_of(groups, method, variant).dropna(subset=["relative_drop_mean"])
-    minority = drops["is_minority"].eq(True)
-    gap = (
-        drops[minority].groupby(BUDGET)["relative_drop_mean"].mean()
-        - drops[~minority].groupby(BUDGET)["relative_drop_mean"].mean()
-    ).dropna()
+    gap = rows_of(differences, method, variant).dropna(subset=["minority_gap_mean"])
     if len(gap) < 2:
         return None
-    gap = gap.sort_index(level="relus_kept", ascending=False)
-    budgets = [budget_text(budget, relus_kept) for budget, relus_kept in gap.index]
+    gap = gap.sort_values("relus_kept", ascending=False, kind="stable")
+    budgets = [budget_text(budget, relus_kept) for budget, relus_kept in zip(gap["budget"], gap["relus_kept"])]
     largest, smallest = gap.iloc[0], gap.iloc[-1]
-    if round(100 * smallest, 1) > round(100 * largest, 1):
-        movement = "rises"
-    elif round(100 * smallest, 1) < round(100 * largest, 1):
-        movement = "falls"
-    else:
-        movement = "stays"
+    first, last = round(100 * largest["minority_gap_mean"], 1), round(100 * smallest["minority_gap_mean"], 1)
+    movement = "rises" if last > first else "falls" if last < first else "stays"
     sentence = (
         f"For {method} with {variant_label(variant)}, the minority groups' mean relative accuracy drop "
         f"minus the majority groups' "
-        f"{movement} from {100 * largest:.1f} percentage points at {budgets[0]} "
-        f"to {100 * smallest:.1f} at {budgets[-1]}"
+        f"{movement} from {claim(largest, 'minority_gap')} at {budgets[0]} "
+        f"to {claim(smallest, 'minority_gap')} at {budgets[-1]}"
     )
     if len(gap) > 2:
-        steps = ", ".join(f"{budget}: {100 * value:.1f}" for budget, value in zip(budgets, gap))
+        steps = ", ".join(f"{budget}: {100 * value:.1f}" for budget, value in zip(budgets, gap["minority_gap_mean"]))
         sentence += f" (per budget, most ReLUs first: {steps})"
     return sentence + "."
 
 
-def _mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame, method: str) -> list[str]:
-    """Per budget with both variants: the plain-finetuning worst group, worst-group and global accuracy."""
-    budgets = (
-        rows_of(groups, method, PLAIN_VARIANT)[BUDGET]
-        .merge(rows_of(groups, method, MITIGATED_VARIANT)[BUDGET])
-        .drop_duplicates()
-        .sort_values("relus_kept")
-    )
+def _mitigation_effect(
+    groups: pd.DataFrame, models: pd.DataFrame, group_differences: pd.DataFrame, model_differences: pd.DataFrame, method: str
+) -> list[str]:
+    """Per budget with both variants: the plain-finetuning worst group, worst-group and global
+    accuracy, each change paired per seed (fairness-aware minus plain)."""
+    paired = rows_of(model_differences, method, MITIGATED_VARIANT).sort_values("relus_kept", kind="stable")
     sentences = []
-    for budget, relus_kept in budgets.itertuples(index=False):
+    for _, pair in paired.iterrows():
+        budget, relus_kept = pair["budget"], pair["relus_kept"]
         plain_groups = _at(groups, method, PLAIN_VARIANT, budget, relus_kept).dropna(subset=["accuracy_mean"])
         mitigated_groups = _at(groups, method, MITIGATED_VARIANT, budget, relus_kept).set_index("group_id")
+        changes = _at(group_differences, method, MITIGATED_VARIANT, budget, relus_kept).set_index("group_id")
         clauses = []
         if not plain_groups.empty:
             worst = plain_groups.loc[plain_groups["accuracy_mean"].idxmin()]
             after = mitigated_groups["accuracy_mean"].get(worst["group_id"], float("nan"))
-            if pd.notna(after):
+            if pd.notna(after) and worst["group_id"] in changes.index:
                 clauses.append(
                     f"the worst group under plain finetuning, {_group(worst)}, goes from "
-                    f"{_percent(worst['accuracy_mean'])} to {_percent(after)} "
-                    f"({_points(after - worst['accuracy_mean'])})"
+                    f"{_percent(worst['accuracy_mean'])} to {_percent(after)}, "
+                    f"{claim(changes.loc[worst['group_id']], 'difference')}"
                 )
         plain_model = _at(models, method, PLAIN_VARIANT, budget, relus_kept)
         mitigated_model = _at(models, method, MITIGATED_VARIANT, budget, relus_kept)
         for metric, label in MODEL_ACCURACIES:
             before = plain_model[f"{metric}_mean"].dropna()
             after = mitigated_model[f"{metric}_mean"].dropna()
-            if not before.empty and not after.empty:
-                change = after.iloc[0] - before.iloc[0]
+            change = PAIRED[metric]
+            if not before.empty and not after.empty and pd.notna(pair[f"{change}_mean"]):
                 clauses.append(
-                    f"{label} from {_percent(before.iloc[0])} to {_percent(after.iloc[0])} ({_points(change)})"
+                    f"{label} from {_percent(before.iloc[0])} to {_percent(after.iloc[0])}, {claim(pair, change)}"
                 )
         if clauses:
             sentences.append(
@@ -199,9 +241,8 @@ def _mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame, method: str) 
     return sentences
 
 
-def _finetune_only_cost(groups: pd.DataFrame) -> str | None:
-    control = rows_of(groups, CONTROL_METHOD, PLAIN_VARIANT)
-    control = control.dropna(subset=["relative_drop_mean"]).drop_duplicates("group_id")
+def _finetune_only_cost(group_differences: pd.DataFrame, model_differences: pd.DataFrame) -> str | None:
+    control = rows_of(group_differences, CONTROL_METHOD, PLAIN_VARIANT).dropna(subset=["relative_drop_mean"])
     if control.empty:
         return None
     control = control.sort_values(["train_share", "group_id"], ascending=[False, True], na_position="last")
@@ -209,7 +250,13 @@ def _finetune_only_cost(groups: pd.DataFrame) -> str | None:
     most = control.loc[control["relative_drop_mean"].idxmax()]
     sentence = f"Distillation finetuning alone (no ReLU removed) gives relative accuracy drops of {drops}"
     if len(control) > 1:
-        sentence += f"; '{most['group_name']}' loses most"
+        sentence += f"; '{most['group_name']}' loses most, {claim(most, 'relative_drop', unit='%')}"
     if (control["relative_drop_mean"] < 0).any():
         sentence += " (a negative drop is a gain)"
+    unsure = [row["group_name"] for _, row in control.iterrows() if zero_inside(row, "relative_drop")]
+    if unsure:
+        sentence += f"; the CIs of {len(unsure)} of {len(control)} groups' drops include 0 ({', '.join(map(repr, unsure))})"
+    model = rows_of(model_differences, CONTROL_METHOD, PLAIN_VARIANT).dropna(subset=["overall_difference_mean"])
+    if not model.empty:
+        sentence += f"; global accuracy changes by {claim(model.iloc[0], 'overall_difference')}"
     return sentence + "."

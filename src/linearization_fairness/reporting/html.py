@@ -20,8 +20,9 @@ from matplotlib.figure import Figure
 from linearization_fairness.reporting.aggregate import CONTROL_METHOD, VARIANT_LABELS
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
+from linearization_fairness.reporting.statistics import cell_text
 
-SECTION_IDS = ("headline", "findings", "configuration", "group-statistics", "results", "figures", "pi-cost", "provenance")
+SECTION_IDS = ("headline", "findings", "statistics", "configuration", "group-statistics", "results", "figures", "pi-cost", "provenance")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
@@ -133,12 +134,12 @@ def model_results_table(models: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def per_group_table(groups: pd.DataFrame, metric: str, scale: float) -> pd.DataFrame:
-    """One row per model, one column per group (minority groups marked), cells "mean ± ci95"."""
+def per_group_table(groups: pd.DataFrame, metric: str, scale: float, cells: pd.Series | None = None) -> pd.DataFrame:
+    """One row per model, one column per group (minority groups marked), cells "mean ± ci95" (or `cells`)."""
     if groups.empty:
         return pd.DataFrame()
     cells = groups.assign(
-        cell=_with_interval(groups[f"{metric}_mean"], groups[f"{metric}_ci95"], scale),
+        cell=_with_interval(groups[f"{metric}_mean"], groups[f"{metric}_ci95"], scale) if cells is None else cells,
         group=[
             f"{name} (minority)" if pd.notna(minority) and minority else str(name)
             for name, minority in zip(groups["group_name"], groups["is_minority"])
@@ -148,6 +149,84 @@ def per_group_table(groups: pd.DataFrame, metric: str, scale: float) -> pd.DataF
     wide = cells.pivot_table(index=list(MODEL_COLUMNS), columns="group", values="cell", aggfunc="first", sort=False)
     wide = wide.reindex(columns=group_order).fillna("–").reset_index().rename_axis(columns=None)
     return wide.rename(columns=MODEL_COLUMNS)
+
+
+# The comparison statistics the report tabulates, per pair of models and per group, and their headers.
+PAIR_COLUMNS = {
+    "overall_difference": "global accuracy (points)",
+    "worst_group_difference": "worst-group accuracy (points)",
+    "max_excess_drop": "max excess drop psi (points)",
+    "minority_gap": "minority minus majority relative drop (points)",
+    "flip_rate": "flip rate (%)",
+}
+
+
+def paired_table(model_differences: pd.DataFrame, reference: str, statistics: Sequence[str]) -> pd.DataFrame:
+    """Per compared model against `reference`: seeds and each statistic as "mean ± seed CI
+    [test-sample CI]", flagged where an interval includes 0, with the count of seeds above 0."""
+    rows = model_differences[model_differences["reference"] == reference]
+    columns = {label: rows[column] for column, label in MODEL_COLUMNS.items()} | {"seeds": rows["n_seeds"]}
+    for statistic in statistics:
+        columns[PAIR_COLUMNS[statistic]] = [cell_text(row, statistic) for _, row in rows.iterrows()]
+        columns[f"seeds above 0 ({statistic})"] = rows[f"{statistic}_positive_seeds"]
+    return pd.DataFrame(columns)
+
+
+def group_difference_table(group_differences: pd.DataFrame, reference: str, statistic: str) -> pd.DataFrame:
+    """Per compared model against `reference`, one column per group: `statistic` as paired_table writes it."""
+    rows = group_differences[group_differences["reference"] == reference]
+    cells = pd.Series([cell_text(row, statistic) for _, row in rows.iterrows()], index=rows.index, dtype=object)
+    return per_group_table(rows, statistic, 100.0, cells)
+
+
+def accuracy_interval_table(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per model, one column per group: accuracy (%) "mean ± seed CI [test-sample CI]"."""
+    cells = pd.Series(
+        [
+            f"{100 * row['accuracy_mean']:.1f}"
+            + ("" if pd.isna(row["accuracy_ci95"]) else f" ± {100 * row['accuracy_ci95']:.1f}")
+            + f" [{100 * row['accuracy_sample_low']:.1f}, {100 * row['accuracy_sample_high']:.1f}]"
+            for _, row in intervals.iterrows()
+        ],
+        index=intervals.index,
+        dtype=object,
+    )
+    return per_group_table(intervals, "accuracy", 100.0, cells)
+
+
+STATISTICS_NOTE = (
+    '<p class="note">Each comparison pairs two models of the same seed on the same test samples: '
+    "fairness-aware minus plain finetuning of the same cell, and every other model minus the all-ReLU model "
+    "of its seed. Cells: the mean over seeds of the paired differences ± the half-width of its Student-t 95% "
+    "confidence interval over seeds, then [the 95% bootstrap interval of that mean over test samples]; "
+    '"(CI includes 0 over ...)" marks a difference that one of them does not tell apart from 0. '
+    "The excess drop of group g is psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin); weighted by group "
+    "size the psi_g average to 0, so their maximum is never below 0 and its interval excluding 0 says nothing "
+    "by itself: read a group's own psi_g. The flip rate is the "
+    "share of test samples whose predicted class differs between the two models.</p>"
+)
+
+
+NO_PAIRS = '<p class="note">No pairs of models to compare.</p>'
+
+
+def statistics_body(group_differences: pd.DataFrame, model_differences: pd.DataFrame, intervals: pd.DataFrame) -> str:
+    """The statistics section: paired comparisons per model and per group, group accuracies' intervals."""
+    if model_differences.empty:
+        return NO_PAIRS
+    return (
+        STATISTICS_NOTE
+        + "<h3>Fairness-aware minus plain finetuning</h3>"
+        + table_html(paired_table(model_differences, "finetune", ["worst_group_difference", "overall_difference"]))
+        + "<h3>Minus the all-ReLU model</h3>"
+        + table_html(paired_table(model_differences, "base", list(PAIR_COLUMNS)))
+        + "<h3>Per group: excess accuracy drop psi_g against the all-ReLU model (points)</h3>"
+        + table_html(group_difference_table(group_differences, "base", "excess_drop"))
+        + "<h3>Per group: flip rate against the all-ReLU model (%)</h3>"
+        + table_html(group_difference_table(group_differences, "base", "flip_rate"))
+        + "<h3>Per group: accuracy (%), mean ± 95% CI over seeds [95% CI over test samples]</h3>"
+        + table_html(accuracy_interval_table(intervals))
+    )
 
 
 def group_statistics_table(group_statistics: pd.DataFrame) -> pd.DataFrame:
@@ -209,6 +288,7 @@ def build_report_html(
     pi_cost: PICostConfig | None = None,
     captions: Mapping[str, str] | None = None,
     dpi: int = 100,
+    differences: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
     provenance: Mapping[str, str] | None = None,
     headline: Sequence[str] = (),
     lead_figure: str = "group_accuracy_drop_lowest_budget",
@@ -216,11 +296,12 @@ def build_report_html(
     """The whole report as one HTML string.
 
     `config`: the resolved configuration, a nested mapping of plain values (every default filled
-    in); `groups` and `models`: the aggregated group and model tables; `figures`: name -> PNG
-    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default);
-    `provenance`: label -> value (reporting.provenance), a two-column table at the end;
-    `headline`: the opening sentences, shown first with the figure `lead_figure` (paper Fig. 1)
-    when it is among `figures`.
+    in); `groups` and `models`: the aggregated group and model tables; `differences`: the aggregated
+    group and model comparison tables and the group accuracies' intervals (none: the section says
+    so); `figures`: name -> PNG bytes (or a Figure, rendered at `dpi`), captioned from `captions`
+    (FIGURE_CAPTIONS by default); `provenance`: label -> value (reporting.provenance), a two-column
+    table at the end; `headline`: the opening sentences, shown first with the figure `lead_figure`
+    (paper Fig. 1) when it is among `figures`.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -274,6 +355,7 @@ def build_report_html(
     sections = [
         _section("headline", "Headline", headline_body),
         _section("findings", "All findings", findings_body),
+        _section("statistics", "Paired comparisons and intervals", statistics_body(*differences) if differences else NO_PAIRS),
         _section("configuration", "Configuration", table_html(config_rows)),
         _section("group-statistics", "Group statistics", table_html(group_statistics_table(group_statistics))),
         _section("results", "Results", results_body),

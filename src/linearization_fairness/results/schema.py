@@ -8,10 +8,18 @@ A model is named by its method, its `budget` as the sweep declares it ("250", "p
 "base", or the finetune variant that made it). Per-model numbers live in `model_metrics` only.
 The seed aggregates (`aggregated_schema`) keep the keys without the seed and give each metric
 as `<metric>_mean`, `<metric>_std` and `<metric>_ci95`.
+
+The comparison tables (`differences_schema`, see reporting/statistics.py) pair two models of one
+seed, keyed by the compared model's keys and the `reference` variant it is compared against,
+per group or per pair, per seed or aggregated; `accuracy_intervals_schema` is the group accuracy
+over seeds beside its interval over test samples.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -126,3 +134,70 @@ def aggregated_schema(table: type[pa.DataFrameModel], metrics: tuple[str, ...]) 
         coerce=True,
         unique=[key for key in schema.unique if key not in ("seed",)],
     )
+
+
+DIFFERENCE_KEYS = (*MODEL_KEYS, "reference")
+GROUP_DIFFERENCE_KEYS = (*DIFFERENCE_KEYS, "group_id")
+# Each comparison statistic and the range of its values (None: unbounded); see reporting/statistics.py.
+GROUP_DIFFERENCES = {"difference": (-1, 1), "relative_drop": (None, 1), "excess_drop": (-2, 2), "flip_rate": (0, 1)}
+MODEL_DIFFERENCES = {
+    "overall_difference": (-1, 1),
+    "worst_group_difference": (-1, 1),
+    "max_excess_drop": (-2, 2),
+    "flip_rate": (0, 1),
+    "minority_gap": (None, None),
+}
+PER_SEED_BOUNDS = ("", "_low", "_high")  # the seed's value and its test-sample interval
+AGGREGATED_BOUNDS = ("_mean", "_std", "_ci95", "_sample_low", "_sample_high")
+
+
+def _statistic_columns(statistics: dict[str, tuple[float | None, float | None]], suffixes: tuple[str, ...]) -> dict[str, pa.Column]:
+    columns = {}
+    for name, (low, high) in statistics.items():
+        for suffix in suffixes:
+            within = suffix not in ("_std", "_ci95") and (low is not None or high is not None)
+            checks = [pa.Check.in_range(low if low is not None else -np.inf, high if high is not None else np.inf)] if within else []
+            columns[f"{name}{suffix}"] = pa.Column(float, checks, nullable=True)
+    return columns
+
+
+def _keys(names: tuple[str, ...]) -> dict[str, pa.Column]:
+    keys = _ModelKeys.to_schema().columns | {"reference": pa.Column(str), "group_id": pa.Column(int, pa.Check.ge(0))}
+    return {name: keys[name] for name in names}
+
+
+GROUP_COLUMNS = {
+    "group_name": pa.Column(str),
+    "train_share": pa.Column(float, pa.Check.in_range(0, 1)),
+    "is_minority": pa.Column(bool),
+    "n": pa.Column(int, pa.Check.ge(1)),
+}
+
+
+def differences_schema(level: Literal["group", "model"], aggregated: bool = False) -> pa.DataFrameSchema:
+    """A comparison table: per seed, each statistic with its test-sample interval (`_low`, `_high`)
+    and at model level the group of the largest excess drop; over seeds, the keys without the seed,
+    `n_seeds` and each statistic's mean, std, ci95 and test-sample interval of the mean
+    (`_sample_low`, `_sample_high`), at model level with the count of seeds above 0."""
+    keys = GROUP_DIFFERENCE_KEYS if level == "group" else DIFFERENCE_KEYS
+    statistics = GROUP_DIFFERENCES if level == "group" else MODEL_DIFFERENCES
+    columns = _keys(keys) | (GROUP_COLUMNS if level == "group" else {})
+    if aggregated:
+        columns |= {"n_seeds": pa.Column(int, pa.Check.ge(1)), **_statistic_columns(statistics, AGGREGATED_BOUNDS)}
+        if level == "model":
+            columns |= {f"{name}_positive_seeds": pa.Column(int, pa.Check.ge(0)) for name in statistics}
+    else:
+        columns |= {"seed": pa.Column(int, pa.Check.ge(0)), "cell": pa.Column(str)}
+        columns |= _statistic_columns(statistics, PER_SEED_BOUNDS)
+        if level == "model":
+            columns["max_excess_group"] = pa.Column(str, nullable=True)
+    unique = list(keys) if aggregated else [*keys, "seed"]
+    return pa.DataFrameSchema(columns, strict=True, coerce=True, unique=unique)
+
+
+def accuracy_intervals_schema() -> pa.DataFrameSchema:
+    """Per model and group: the accuracy over seeds (mean, std, Student-t ci95) beside the
+    test-sample interval of that mean (`accuracy_sample_low`, `accuracy_sample_high`)."""
+    columns = _keys(GROUP_KEYS) | GROUP_COLUMNS | {"n_seeds": pa.Column(int, pa.Check.ge(1))}
+    columns |= _statistic_columns({"accuracy": (0, 1)}, AGGREGATED_BOUNDS)
+    return pa.DataFrameSchema(columns, strict=True, coerce=True, unique=list(GROUP_KEYS))

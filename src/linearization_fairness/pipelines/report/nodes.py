@@ -6,7 +6,9 @@ from linearization_fairness.metrics.table import with_relative_drop
 from linearization_fairness.pipelines.report.figures import FIGURES
 from linearization_fairness.reporting import build_report_html, findings, headline
 from linearization_fairness.reporting.provenance import provenance
+from linearization_fairness.reporting.statistics import paired_statistics
 from linearization_fairness.results import GROUP_KEYS, GROUP_METRICS, MODEL_KEYS, MODEL_METRICS, GroupMetrics, ModelMetrics, aggregated_schema
+from linearization_fairness.results.schema import accuracy_intervals_schema, differences_schema
 from linearization_fairness.reporting.aggregate import aggregate_over_seeds
 from linearization_fairness.sweep import Experiment
 
@@ -31,6 +33,28 @@ def aggregate_groups(group_metrics: pd.DataFrame) -> pd.DataFrame:
     return aggregated_schema(GroupMetrics, GROUP_METRICS).validate(aggregate_over_seeds(group_metrics, GROUP_KEYS, GROUP_METRICS))
 
 
+PREDICTIONS_SUFFIX = "_predictions"
+STATISTICS_TABLES = {
+    "group_differences": differences_schema("group"),
+    "model_differences": differences_schema("model"),
+    "aggregated_group_differences": differences_schema("group", aggregated=True),
+    "aggregated_model_differences": differences_schema("model", aggregated=True),
+    "group_accuracy_intervals": accuracy_intervals_schema(),
+}
+
+
+def compare_models(
+    model_metrics: pd.DataFrame, group_metrics: pd.DataFrame, *, experiment: Experiment, **predictions: pd.DataFrame
+) -> tuple[pd.DataFrame, ...]:
+    """The paired comparisons and test-sample intervals of reporting/statistics.py, in the order of
+    STATISTICS_TABLES; `predictions` are keyed by their dataset names, `<cell>.<variant>_predictions`."""
+    by_model = {
+        tuple(name.removesuffix(PREDICTIONS_SUFFIX).split(".", 1)): table for name, table in predictions.items()
+    }
+    tables = paired_statistics(model_metrics, group_metrics, by_model, experiment.config.statistics)
+    return tuple(schema.validate(tables[name]) for name, schema in STATISTICS_TABLES.items())
+
+
 def combine_experiments(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One of the whole run's tables: every experiment's stacked (Parquet and CSV)."""
     combined = pd.concat(tables, ignore_index=True)
@@ -38,7 +62,15 @@ def combine_experiments(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def write_report(
-    group_statistics: pd.DataFrame, groups: pd.DataFrame, models: pd.DataFrame, *pngs: bytes, experiment: Experiment, figures: list[str]
+    group_statistics: pd.DataFrame,
+    groups: pd.DataFrame,
+    models: pd.DataFrame,
+    group_differences: pd.DataFrame,
+    model_differences: pd.DataFrame,
+    accuracy_intervals: pd.DataFrame,
+    *pngs: bytes,
+    experiment: Experiment,
+    figures: list[str],
 ) -> str:
     """The self-contained report.html of one experiment, embedding the PNGs of `figures`."""
     return build_report_html(
@@ -48,9 +80,10 @@ def write_report(
         groups,
         models,
         dict(zip(figures, pngs)),
-        findings(groups, models),
+        findings(groups, models, group_differences, model_differences),
         experiment.run.pi_cost,
         captions={name: FIGURES[name].caption for name in figures},
         provenance=provenance(),
-        headline=headline(groups, models),
+        headline=headline(groups, models, group_differences, model_differences),
+        differences=(group_differences, model_differences, accuracy_intervals),
     )

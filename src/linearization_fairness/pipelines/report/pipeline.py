@@ -3,16 +3,21 @@ from kedro.pipeline import Node, Pipeline, node
 from linearization_fairness.pipelines.common import bound_node
 from linearization_fairness.pipelines.report.figures import FIGURES, draw_results_figure
 from linearization_fairness.pipelines.report.nodes import (
+    STATISTICS_TABLES,
     aggregate_groups,
     aggregate_models,
     combine_experiments,
     combine_group_metrics,
     combine_model_metrics,
+    compare_models,
     write_report,
 )
 from linearization_fairness.sweep import Experiment
 
-TABLES = ["group_statistics", "aggregated_group_metrics", "aggregated_model_metrics"]
+TABLES = [
+    "group_statistics", "aggregated_group_metrics", "aggregated_model_metrics",
+    "aggregated_group_differences", "aggregated_model_differences", "group_accuracy_intervals",
+]  # fmt: skip
 
 
 def _figure_node(name: str, experiment: Experiment, sources: dict[str, list[str] | dict[str, str] | None]) -> Node | None:
@@ -31,10 +36,12 @@ def create_pipeline(
     experiment: Experiment,
     model_tables: list[str],
     group_tables: list[str],
+    prediction_tables: list[str],
     sources: dict[str, list[str] | dict[str, str] | None],
 ) -> Pipeline:
     """The experiment's tables, aggregates, figures and report. `model_tables` / `group_tables`:
-    every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics`; `sources`: the
+    every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics`;
+    `prediction_tables`: their `<cell>.<variant>_predictions`; `sources`: the
     inputs of the figures not drawn from the results tables (see figures.Source), None where the
     experiment has none."""
     nodes = [
@@ -42,6 +49,12 @@ def create_pipeline(
         node(combine_group_metrics, group_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
         node(aggregate_models, "model_metrics", "aggregated_model_metrics", name="aggregate_models"),
         node(aggregate_groups, "group_metrics", "aggregated_group_metrics", name="aggregate_groups"),
+        bound_node(
+            compare_models,
+            {"model_metrics": "model_metrics", "group_metrics": "group_metrics"} | {name: name for name in prediction_tables},
+            list(STATISTICS_TABLES), "compare_models", "report", {"statistics": experiment.config.statistics},
+            experiment=experiment,
+        ),  # fmt: skip
     ]
     drawn = []
     for name in FIGURES:
