@@ -250,17 +250,24 @@ def build_report_html(
         f"<figcaption>{_text(captions.get(name, name))}</figcaption></figure>"
         for name, figure in figures.items()
     ) or '<p class="note">No figures.</p>'
-    navigation = "<nav>" + "".join(f'<a href="#{section_id}">{section_id}</a>' for section_id in SECTION_IDS) + "</nav>"
-    sections = [
-        _section("findings", "Findings", findings_body),
-        _section("configuration", "Configuration", table_html(config_rows)),
-        _section("group-statistics", "Group statistics", table_html(group_statistics_table(group_statistics))),
-        _section("results", "Results", results_body),
-        _section("figures", "Figures", figures_body),
-        _section("pi-cost", "Private-inference cost", cost_note + cost_body),
+    contents = [
+        ("Findings", findings_body),
+        ("Configuration", table_html(config_rows)),
+        ("Group statistics", table_html(group_statistics_table(group_statistics))),
+        ("Results", results_body),
+        ("Figures", figures_body),
+        ("Private-inference cost", cost_note + cost_body),
     ]
+    return page_html(title, dict(zip(SECTION_IDS, contents)))
+
+
+def page_html(title: str, sections: Mapping[str, tuple[str, str]]) -> str:
+    """A whole self-contained page: `sections` maps a section id to its (heading, HTML body), in
+    order, each linked from the navigation bar."""
+    navigation = "<nav>" + "".join(f'<a href="#{_text(section_id)}">{_text(section_id)}</a>' for section_id in sections) + "</nav>"
+    body = "".join(_section(section_id, heading, content) for section_id, (heading, content) in sections.items())
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>{_text(title)}</h1>{navigation}{''.join(sections)}</body></html>"
+        f"<body><h1>{_text(title)}</h1>{navigation}{body}</body></html>"
     )
