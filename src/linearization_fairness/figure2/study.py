@@ -10,7 +10,8 @@ control, `random_linearize`), or every other neuron of each hidden layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -56,10 +57,24 @@ def split(arrays: dict[str, np.ndarray], name: str) -> tuple[torch.Tensor, torch
     return tuple(torch.from_numpy(np.ascontiguousarray(arrays[f"{name}_{part}"])) for part in ("x", "y", "group"))
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    # A step of these MLPs is a few thousand FLOPs: a second intra-op thread only adds
+    # synchronisation (6x the CPU time of one thread on 2 cores), and with one thread the numbers
+    # are the same under every runner and machine core count.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def train_from_scratch(arrays: dict[str, np.ndarray], hidden_sizes: list[int], rule: str | None, config: TrainConfig, seed: int) -> TrainResult:
     """One model of the study trained from its initialisation; the kept epoch is the best on validation."""
-    model = initial_model(hidden_sizes, rule, seed)
-    return train(model, split(arrays, "train"), split(arrays, "val"), config, CrossEntropy(), seed=seed)
+    with _one_thread():
+        model = initial_model(hidden_sizes, rule, seed)
+        return train(model, split(arrays, "train"), split(arrays, "val"), config, CrossEntropy(), seed=seed)
 
 
 def class_accuracy(model: nn.Module, arrays: dict[str, np.ndarray], split_name: str) -> dict[str, float]:
