@@ -165,7 +165,7 @@ def figure2_html(aggregated: pd.DataFrame, accuracy: pd.DataFrame, png: bytes, c
             "<h3>Test accuracy (%)</h3>" + table_html(_cells(test, "accuracy_mean", "accuracy_ci95"))
             + "<h3>Test accuracy drop vs the all-ReLU model of the same seed (points)</h3>"
             + table_html(_cells(test, "drop_mean", "drop_ci95"))
-            + "<h3>Validation accuracy (%), on which the task's settings were chosen</h3>"
+            + "<h3>Validation accuracy (%): the split that picks each model's kept epoch (the width was chosen on another draw's, see the README)</h3>"
             + table_html(_cells(val, "accuracy_mean", "accuracy_ci95"))
             + "<h3>Test accuracy per seed (%)</h3>" + table_html(per_seed),
         ),  # fmt: skip

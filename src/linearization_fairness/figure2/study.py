@@ -22,6 +22,7 @@ from linearization_fairness.figure2.task import CLASS_NAMES
 from linearization_fairness.linearization.random_control import random_linearize
 from linearization_fairness.linearization.sites import masks_from_flat
 from linearization_fairness.models import MLPConfig, build_model, freeze_masks, relu_sites, total_relu_sites
+from linearization_fairness.pipelines.common import split_tensors
 from linearization_fairness.training import CrossEntropy, TrainConfig, TrainResult, evaluate_logits, train
 
 ALL_RELU = "all_relu"
@@ -53,10 +54,6 @@ def initial_model(hidden_sizes: list[int], rule: str | None, seed: int) -> nn.Mo
     return HALF_RULES[rule](model, seed)
 
 
-def split(arrays: dict[str, np.ndarray], name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return tuple(torch.from_numpy(np.ascontiguousarray(arrays[f"{name}_{part}"])) for part in ("x", "y", "group"))
-
-
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
     # A step of these MLPs is a few thousand FLOPs: a second intra-op thread only adds
@@ -74,12 +71,12 @@ def train_from_scratch(arrays: dict[str, np.ndarray], hidden_sizes: list[int], r
     """One model of the study trained from its initialisation; the kept epoch is the best on validation."""
     with _one_thread():
         model = initial_model(hidden_sizes, rule, seed)
-        return train(model, split(arrays, "train"), split(arrays, "val"), config, CrossEntropy(), seed=seed)
+        return train(model, split_tensors(arrays, "train"), split_tensors(arrays, "val"), config, CrossEntropy(), seed=seed)
 
 
 def class_accuracy(model: nn.Module, arrays: dict[str, np.ndarray], split_name: str) -> dict[str, float]:
     """Global accuracy and that of each class on one split, as fractions."""
-    x, y, _ = split(arrays, split_name)
+    x, y, _ = split_tensors(arrays, split_name)
     predicted = evaluate_logits(model, x).argmax(dim=1)
     hits = (predicted == y).double()
     return {"global": float(hits.mean())} | {name: float(hits[y == label].mean()) for label, name in enumerate(CLASS_NAMES)}
