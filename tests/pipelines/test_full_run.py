@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 from html import escape
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +62,7 @@ def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> N
         for section in SECTION_IDS:
             assert f'id="{section}"' in html
         assert "data:image/png;base64," in html
+        assert f"<td class=\"text\">{metadata.version('torch')}</td>" in html.split('id="provenance"')[1]
 
 
 def test_the_run_tables_stack_every_experiment(finished_run: Path) -> None:

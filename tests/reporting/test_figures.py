@@ -10,6 +10,9 @@ from matplotlib.text import Text
 from linearization_fairness.reporting.cost import PICostConfig
 from linearization_fairness.reporting.figures import (
     FIGURE_CAPTIONS,
+    MAX_FIGURE_WIDTH,
+    _bounded_errors,
+    _staggered,
     fig_accuracy_vs_budget,
     fig_decision_boundaries,
     fig_gradnorm_vs_accuracy,
@@ -190,3 +193,27 @@ def test_decision_boundaries_report_global_and_per_class_accuracy() -> None:
     with pytest.raises(ValueError, match="2-D inputs of shape"):
         fig_decision_boundaries({"m": by_sign}, np.zeros((3, 3)), np.zeros(3))
     assert is_no_data(fig_decision_boundaries({}, points, labels))
+
+
+def test_multi_panel_figures_wrap_onto_rows_within_the_page_width(aggregated) -> None:
+    for draw in (fig_relative_drop_vs_budget, fig_hessian_by_group, fig_mitigation_effect):
+        figure = draw(*aggregated)
+        width, height = figure.get_size_inches()
+        panels = [axes for axes in figure.axes if axes.get_title()]
+        assert len(panels) == 3  # snl, deepreduce, random
+        assert width <= MAX_FIGURE_WIDTH and height > 0.4 * width  # no 3630 x 462 strip
+
+
+def test_intervals_are_cut_at_the_metric_bounds() -> None:
+    means = np.array([99.0, 50.0, 1.0])
+    errors = _bounded_errors(means, pd.Series([0.05, 0.05, float("nan")]), "accuracy", 100.0)
+    assert errors.tolist() == [[5.0, 5.0, 0.0], [1.0, 5.0, 0.0]]  # 99 + 5 would pass 100%; NaN: one seed
+    eigenvalue = _bounded_errors(np.array([0.3]), pd.Series([1.0]), "hessian_top_eig")
+    assert eigenvalue.tolist() == [[0.3], [1.0]]
+
+
+def test_ticks_that_would_overprint_are_staggered_onto_another_line() -> None:
+    labels = _staggered([250, 750, 768, 3584], ["250", "750", "768\n1t", "3,584"])
+    assert labels == ["250", "750", "\n\n768\n1t", "3,584"]  # one label height down
+    costs = _staggered([12.8, 13.1, 13.3, 20.0], ["12.8", "13.1", "13.3", "20"])
+    assert costs == ["12.8", "\n13.1", "\n\n13.3", "20"]  # 13.3 is too close to both others

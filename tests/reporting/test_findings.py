@@ -1,6 +1,6 @@
 import pandas as pd
 
-from linearization_fairness.reporting.findings import findings
+from linearization_fairness.reporting.findings import findings, headline
 
 
 def sentences_about(sentences: list[str], *words: str) -> list[str]:
@@ -73,3 +73,17 @@ def test_several_experiments_are_prefixed(tables, aggregate) -> None:
     )
 
     assert {sentence.split("]")[0] for sentence in sentences} == {"[other", "[toy"}
+
+
+def test_the_headline_is_the_first_method_s_loss_gap_and_mitigation_at_its_lowest_budget(aggregated) -> None:
+    loss, gap, mitigation = headline(*aggregated)
+    assert loss.startswith("At its lowest budget, 1,000 of 10,000 ReLUs (10.0%), snl")
+    assert "snl" in gap and "rises from 8.5 percentage points" in gap
+    assert mitigation.startswith("Fairness-aware instead of plain finetuning for snl at 1,000 ReLUs")
+    assert set(headline(*aggregated)) <= set(findings(*aggregated))
+
+
+def test_without_linearized_models_there_is_no_headline(make_aggregated) -> None:
+    groups, models = make_aggregated()
+    references = ~groups["method"].isin(["snl", "deepreduce", "random"])
+    assert headline(groups[references], models[~models["method"].isin(["snl", "deepreduce", "random"])]) == []

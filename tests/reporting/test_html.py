@@ -76,6 +76,31 @@ def test_text_is_escaped(report) -> None:
     assert "frog loses 40% &amp; more" in report
 
 
+def test_provenance_is_a_table_of_its_values_and_says_when_it_was_not_recorded(aggregated) -> None:
+    groups, models = aggregated
+    recorded = {"code": "abc123 + uncommitted changes", "device": "<gpu>"}
+    page = build_report_html("t", CONFIG, GROUP_STATISTICS, groups, models, {}, [], provenance=recorded)
+    assert "abc123 + uncommitted changes" in section(page, "provenance")
+    assert "&lt;gpu&gt;" in section(page, "provenance")
+    unrecorded = build_report_html("t", CONFIG, GROUP_STATISTICS, groups, models, {}, [])
+    assert "Not recorded." in section(unrecorded, "provenance")
+
+
+def test_the_headline_leads_with_its_sentences_and_figure_1_shown_once(aggregated) -> None:
+    groups, models = aggregated
+    figures = {
+        "group_accuracy_drop_lowest_budget": no_data_figure("lead"),
+        "mitigation_effect": no_data_figure("other"),
+    }
+    page = build_report_html("t", CONFIG, GROUP_STATISTICS, groups, models, figures, ["x"], headline=["frog & co lose most."], dpi=20)
+    first = page.split("<section")[1]
+    assert 'id="headline"' in first and "<p>frog &amp; co lose most.</p>" in first
+    assert 'id="figure-group_accuracy_drop_lowest_budget"' in first
+    assert page.count('id="figure-group_accuracy_drop_lowest_budget"') == 1
+    assert 'id="figure-mitigation_effect"' in section(page, "figures")
+    assert "No headline" in section(build_report_html("t", CONFIG, GROUP_STATISTICS, groups, models, {}, []), "headline")
+
+
 def test_configuration_is_a_nested_table_of_plain_values(report) -> None:
     configuration = section(report, "configuration")
     def row(*cells: str) -> str:

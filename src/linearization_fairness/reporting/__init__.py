@@ -21,7 +21,7 @@ from linearization_fairness.reporting.figures import (
     fig_worst_group_vs_cost,
     no_data_figure,
 )
-from linearization_fairness.reporting.findings import findings
+from linearization_fairness.reporting.findings import findings, headline
 from linearization_fairness.reporting.html import SECTION_IDS, build_report_html, figure_data_uri
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "fig_worst_group_vs_cost",
     "figure_data_uri",
     "findings",
+    "headline",
     "linearization_methods",
     "no_data_figure",
 ]

@@ -16,6 +16,7 @@ shows a "no data for ..." message instead of raising.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,24 @@ from linearization_fairness.reporting.aggregate import (
 from linearization_fairness.reporting.cost import COST_LABELS, CostColumn, PICostConfig, add_cost_columns
 
 PANEL_SIZE = (5.2, 3.8)
+# The report shows a figure at most 1200 px wide (at 100 dpi): panels wrap onto rows beyond it.
+MAX_FIGURE_WIDTH = 12.0
+# Where a metric lives, in the units plotted (accuracies and drops in %): an interval is cut at
+# these bounds, since a mean's t-interval over few seeds can reach past them (accuracy > 100%).
+VALID_RANGES = {
+    "accuracy": (0.0, 100.0),
+    "overall_accuracy": (0.0, 100.0),
+    "worst_group_accuracy": (0.0, 100.0),
+    "relative_drop": (-math.inf, 100.0),
+    "gain": (-100.0, 100.0),
+    "param_distance": (0.0, math.inf),
+    "grad_norm": (0.0, math.inf),
+    "prob_margin": (0.0, 1.0),
+    "hessian_top_eig": (0.0, math.inf),
+}
+# Ticks on a log axis closer than this (in decades, 0.06 ~ a ratio of 1.15) print their labels
+# on alternate lines, so that 750 and 768 ReLUs do not overprint.
+MIN_TICK_GAP = 0.06
 MINORITY_HATCH = "///"
 METHOD_COLOURS = {"snl": "#1b9e77", "deepreduce": "#7570b3", "random": "#e7298a"}
 METHOD_MARKERS = {"snl": "o", "deepreduce": "s", "random": "D"}
@@ -167,6 +186,40 @@ def _errors(column: pd.Series, scale: float = 1.0) -> np.ndarray:
     return np.nan_to_num(_values(column, scale), nan=0.0)
 
 
+def _bounded_errors(means: np.ndarray, half_widths: pd.Series, metric: str, scale: float = 1.0) -> np.ndarray:
+    """(below, above) error lengths of intervals mean ± half-width cut to the metric's VALID_RANGES."""
+    low, high = VALID_RANGES.get(metric, (-math.inf, math.inf))
+    half = _errors(half_widths, scale)
+    return np.vstack([np.minimum(half, np.maximum(means - low, 0.0)), np.minimum(half, np.maximum(high - means, 0.0))])
+
+
+def _panel_grid(panel_size: tuple[float, float], count: int, sharey: bool = False) -> tuple[Figure, list[Axes]]:
+    """A figure of `count` panels on as few rows as fit MAX_FIGURE_WIDTH, rather than one long strip."""
+    columns = max(1, min(count, int(MAX_FIGURE_WIDTH // panel_size[0])))
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
+    axes = list(figure.subplots(rows, columns, sharey=sharey, squeeze=False).ravel())
+    for unused in axes[count:]:
+        figure.delaxes(unused)
+    return figure, axes[:count]
+
+
+def _staggered(values: Sequence[float], labels: Sequence[str]) -> list[str]:
+    """`labels` (of ascending tick `values`) on as many lines of labels as needed so that no two
+    within MIN_TICK_GAP decades share one: each goes on the first line whose last label is far enough."""
+    height = max((label.count("\n") + 1 for label in labels), default=1)
+    last_on_line: list[float] = []
+    staggered = []
+    for value, label in zip(values, labels):
+        line = next(
+            (index for index, last in enumerate(last_on_line) if value <= 0 or last <= 0 or math.log10(value / last) >= MIN_TICK_GAP),
+            len(last_on_line),
+        )
+        last_on_line[line : line + 1] = [value]
+        staggered.append("\n" * (height * line) + label)
+    return staggered
+
+
 def _log_axis(axes: Axes, values: Sequence[float], labels: Sequence[str], axis_label: str) -> None:
     """Log x axis with a tick at each value plotted, labelled `labels` rather than powers of ten."""
     # A log axis cannot show a model with zero ReLUs, so fall back to symlog when one is present.
@@ -176,7 +229,7 @@ def _log_axis(axes: Axes, values: Sequence[float], labels: Sequence[str], axis_l
         axes.set_xscale("symlog", linthresh=1.0)
         axis_label = axis_label.replace("log scale", "symlog scale")
     axes.xaxis.set_minor_locator(NullLocator())
-    axes.set_xticks(list(values), list(labels), rotation=30, fontsize=8)
+    axes.set_xticks(list(values), _staggered(list(values), list(labels)), rotation=30, fontsize=8)
     axes.set_xlabel(axis_label)
 
 
@@ -212,10 +265,10 @@ def _draw_reference_lines(axes: Axes, models: pd.DataFrame, column: str, scale: 
         if row is None:
             continue
         mean = row[f"{column}_mean"] * scale
-        half_width = np.nan_to_num(row[f"{column}_ci95"] * scale)
+        (below,), (above,) = _bounded_errors(np.array([mean]), pd.Series([row[f"{column}_ci95"]]), column, scale)
         axes.axhline(mean, label=label, linewidth=1.2, **style)
-        if half_width > 0:
-            axes.axhspan(mean - half_width, mean + half_width, color=style["color"], alpha=0.12, linewidth=0)
+        if below + above > 0:
+            axes.axhspan(mean - below, mean + above, color=style["color"], alpha=0.12, linewidth=0)
 
 
 def _grouped_bars(
@@ -231,11 +284,12 @@ def _grouped_bars(
     width = 0.8 / len(series)
     for index, one_series in enumerate(series):
         by_group = one_series.rows.drop_duplicates("group_id").set_index("group_id").reindex(group_ids)
+        means = _values(by_group[f"{column}_mean"], scale)
         bars = axes.bar(
             positions - 0.4 + width * (index + 0.5),
-            _values(by_group[f"{column}_mean"], scale),
+            means,
             width,
-            yerr=_errors(by_group[one_series.error_column], scale),
+            yerr=_bounded_errors(means, by_group[one_series.error_column], column, scale),
             color=one_series.colour,
             edgecolor="black",
             linewidth=0.5,
@@ -328,10 +382,11 @@ def _model_metric_vs_budget(
     figure = Figure(figsize=PANEL_SIZE, layout="constrained")
     axes = figure.subplots()
     for method, rows in lines:
+        means = _values(rows[f"{column}_mean"], scale)
         axes.errorbar(
             _values(rows["relus_kept"]),
-            _values(rows[f"{column}_mean"], scale),
-            yerr=_errors(rows[f"{column}_ci95"], scale),
+            means,
+            yerr=_bounded_errors(means, rows[f"{column}_ci95"], column, scale),
             marker=_method_marker(method, methods),
             color=_method_colour(method, methods),
             capsize=3,
@@ -356,8 +411,7 @@ def fig_relative_drop_vs_budget(groups: pd.DataFrame, models: pd.DataFrame, vari
     if not panels:
         return no_data_figure(f"no data for the relative accuracy drop of linearized models ({variant_label(variant)})")
     styles = group_styles(pd.concat([rows for _, rows in panels]))
-    figure = Figure(figsize=(PANEL_SIZE[0] * len(panels), PANEL_SIZE[1] + 0.8), layout="constrained")
-    all_axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
+    figure, all_axes = _panel_grid((PANEL_SIZE[0], PANEL_SIZE[1] + 0.8), len(panels), sharey=True)
     for axes, (method, rows) in zip(all_axes, panels):
         for group_id, style in styles.items():
             line = rows[rows["group_id"] == group_id].sort_values("relus_kept")
@@ -365,16 +419,16 @@ def fig_relative_drop_vs_budget(groups: pd.DataFrame, models: pd.DataFrame, vari
                 continue
             relus = _values(line["relus_kept"])
             mean = _values(line["relative_drop_mean"], 100.0)
-            half_width = _errors(line["relative_drop_ci95"], 100.0)
+            below, above = _bounded_errors(mean, line["relative_drop_ci95"], "relative_drop", 100.0)
             axes.plot(relus, mean, marker="o", color=style.colour, linestyle=style.linestyle, label=style.label)
-            axes.fill_between(relus, mean - half_width, mean + half_width, color=style.colour, alpha=0.15)
+            axes.fill_between(relus, mean - below, mean + above, color=style.colour, alpha=0.15)
         axes.axhline(0.0, color="black", linewidth=0.6)
         _budget_axis(axes, rows)
         axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
     all_axes[0].set_ylabel("relative accuracy drop\nvs all-ReLU model (%)")
     handles, labels = all_axes[0].get_legend_handles_labels()
     # two legend columns fit under each panel
-    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2 * len(panels)), fontsize=7)
+    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=7)
     figure.suptitle(title, fontsize=10)
     return figure
 
@@ -404,11 +458,12 @@ def _group_metric_vs_accuracy(groups: pd.DataFrame, metric: str, x_label: str, t
     figure = Figure(figsize=(PANEL_SIZE[0] + 1.6, PANEL_SIZE[1]), layout="constrained")
     axes = figure.subplots()
     for (method, group_id), points in rows.groupby(["method", "group_id"], sort=False):
+        x, y = _values(points[f"{metric}_mean"]), _values(points["accuracy_mean"], 100.0)
         axes.errorbar(
-            _values(points[f"{metric}_mean"]),
-            _values(points["accuracy_mean"], 100.0),
-            xerr=_errors(points[f"{metric}_ci95"]),
-            yerr=_errors(points["accuracy_ci95"], 100.0),
+            x,
+            y,
+            xerr=_bounded_errors(x, points[f"{metric}_ci95"], metric),
+            yerr=_bounded_errors(y, points["accuracy_ci95"], "accuracy", 100.0),
             fmt=_method_marker(method, methods),
             color=styles[int(group_id)].colour,
             markeredgecolor="black",
@@ -450,8 +505,8 @@ def fig_hessian_by_group(groups: pd.DataFrame, models: pd.DataFrame, variant: st
         )
     styles = group_styles(pd.concat([one_series.rows for _, series in panels for one_series in series]))
     width = max(PANEL_SIZE[0], 0.9 * len(styles) + 2)
-    figure = Figure(figsize=(width * len(panels), PANEL_SIZE[1] + 0.4), layout="constrained")
-    for axes, (method, series) in zip(np.atleast_1d(figure.subplots(1, len(panels))), panels):
+    figure, all_axes = _panel_grid((width, PANEL_SIZE[1] + 0.4), len(panels))
+    for axes, (method, series) in zip(all_axes, panels):
         _grouped_bars(axes, styles, series, "hessian_top_eig", 1.0)
         axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
         axes.set_ylabel("top Hessian eigenvalue")
@@ -488,8 +543,8 @@ def fig_mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame) -> Figure:
         )
     styles = group_styles(pd.concat([paired for _, paired in panels]))
     width = max(PANEL_SIZE[0], 0.9 * len(styles) + 2)
-    figure = Figure(figsize=(width * len(panels), PANEL_SIZE[1] + 0.4), layout="constrained")
-    for axes, (method, paired) in zip(np.atleast_1d(figure.subplots(1, len(panels), sharey=True)), panels):
+    figure, all_axes = _panel_grid((width, PANEL_SIZE[1] + 0.4), len(panels), sharey=True)
+    for axes, (method, paired) in zip(all_axes, panels):
         _grouped_bars(axes, styles, _series_per_budget(paired, "gain_ci95"), "gain", 100.0)
         axes.set_title(method, fontsize=9)
         axes.set_ylabel("accuracy change from mitigation\n(percentage points)")
@@ -543,7 +598,7 @@ def fig_worst_group_vs_cost(
         axes.errorbar(
             x,
             y,
-            yerr=_errors(rows["worst_group_accuracy_ci95"], 100.0),
+            yerr=_bounded_errors(y, rows["worst_group_accuracy_ci95"], "worst_group_accuracy", 100.0),
             marker=marker,
             markersize=8 if marker in ("*", "X") else 6,
             color=colour,

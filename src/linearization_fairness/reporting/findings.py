@@ -46,6 +46,29 @@ def findings(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VA
     return sentences
 
 
+def headline(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> list[str]:
+    """The report's opening sentences, for the first linearization method (SNL when the sweep has
+    it): who loses most at its lowest budget, how the minority-majority gap moves with the budget,
+    and what the fairness-aware finetune does at the lowest budget. Tables as for `findings`."""
+    experiments = sorted(set(groups["experiment"]) | set(models["experiment"]))
+    sentences = []
+    for experiment in experiments:
+        prefix = f"[{experiment}] " if len(experiments) > 1 else ""
+        experiment_groups = groups[groups["experiment"] == experiment]
+        experiment_models = models[models["experiment"] == experiment]
+        methods = linearization_methods(experiment_groups)
+        if not methods:
+            continue
+        method = methods[0]
+        candidates = [
+            _largest_loss_at_lowest_budget(experiment_groups, experiment_models, method, variant),
+            _minority_gap_trend(experiment_groups, method, variant),
+            *_mitigation_effect(experiment_groups, experiment_models, method)[:1],  # lowest budget first
+        ]
+        sentences += [prefix + sentence for sentence in candidates if sentence is not None]
+    return sentences
+
+
 def _experiment_findings(groups: pd.DataFrame, models: pd.DataFrame, variant: str) -> list[str]:
     methods = linearization_methods(groups)
     candidates = [_largest_loss_at_lowest_budget(groups, models, method, variant) for method in methods]

@@ -21,7 +21,7 @@ from linearization_fairness.reporting.aggregate import CONTROL_METHOD, VARIANT_L
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
 
-SECTION_IDS = ("findings", "configuration", "group-statistics", "results", "figures", "pi-cost")
+SECTION_IDS = ("headline", "findings", "configuration", "group-statistics", "results", "figures", "pi-cost", "provenance")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
@@ -209,12 +209,18 @@ def build_report_html(
     pi_cost: PICostConfig | None = None,
     captions: Mapping[str, str] | None = None,
     dpi: int = 100,
+    provenance: Mapping[str, str] | None = None,
+    headline: Sequence[str] = (),
+    lead_figure: str = "group_accuracy_drop_lowest_budget",
 ) -> str:
     """The whole report as one HTML string.
 
     `config`: the resolved configuration, a nested mapping of plain values (every default filled
     in); `groups` and `models`: the aggregated group and model tables; `figures`: name -> PNG
-    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default).
+    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default);
+    `provenance`: label -> value (reporting.provenance), a two-column table at the end;
+    `headline`: the opening sentences, shown first with the figure `lead_figure` (paper Fig. 1)
+    when it is among `figures`.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -245,18 +251,34 @@ def build_report_html(
         "Delphi-style protocol on 2021 hardware. Linear layers are left out as comparatively cheap; "
         "other protocols and machines have other constants. 1 MB = 1000 KB.</p>"
     )
-    figures_body = "".join(
-        f'<figure id="figure-{_text(name)}"><img alt="{_text(name)}" src="{figure_data_uri(figure, dpi)}">'
-        f"<figcaption>{_text(captions.get(name, name))}</figcaption></figure>"
-        for name, figure in figures.items()
-    ) or '<p class="note">No figures.</p>'
+
+    def embedded(name: str, figure: bytes | Figure) -> str:
+        return (
+            f'<figure id="figure-{_text(name)}"><img alt="{_text(name)}" src="{figure_data_uri(figure, dpi)}">'
+            f"<figcaption>{_text(captions.get(name, name))}</figcaption></figure>"
+        )
+
+    figures_body = "".join(embedded(name, figure) for name, figure in figures.items() if name != lead_figure)
+    figures_body = figures_body or '<p class="note">No figures.</p>'
+    headline_body = "".join(f"<p>{_text(sentence)}</p>" for sentence in headline) or (
+        '<p class="note">No headline: the results have no linearized models with measured metrics yet.</p>'
+    )
+    if lead_figure in figures:
+        headline_body += embedded(lead_figure, figures[lead_figure])
+    provenance_body = (
+        table_html(pd.DataFrame(list(provenance.items()), columns=["what", "value"]))
+        if provenance
+        else '<p class="note">Not recorded.</p>'
+    )
     contents = [
-        ("Findings", findings_body),
+        ("Headline", headline_body),
+        ("All findings", findings_body),
         ("Configuration", table_html(config_rows)),
         ("Group statistics", table_html(group_statistics_table(group_statistics))),
         ("Results", results_body),
         ("Figures", figures_body),
         ("Private-inference cost", cost_note + cost_body),
+        ("Provenance", provenance_body),
     ]
     return page_html(title, dict(zip(SECTION_IDS, contents)))
 

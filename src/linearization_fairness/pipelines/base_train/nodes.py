@@ -5,11 +5,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 
 from linearization_fairness.models import ModelArtifact, build_model
 from linearization_fairness.pipelines.common import split_tensors
 from linearization_fairness.sweep import Cell
-from linearization_fairness.training import CrossEntropy, train
+from linearization_fairness.training import CrossEntropy, plot_history, train
 
 
 def train_base_model(splits: dict[str, np.ndarray], data_info: dict[str, Any], *, cell: Cell) -> tuple[ModelArtifact, pd.DataFrame]:
@@ -23,3 +24,8 @@ def train_base_model(splits: dict[str, np.ndarray], data_info: dict[str, Any], *
     )  # fmt: skip
     metadata = {"variant": "base", "cell": cell.name, "seed": cell.seed, "epoch": result.best_epoch, "stopped": result.stopped_reason}
     return ModelArtifact.from_model(result.model, cell.config.model, in_shape, num_classes, metadata), result.history
+
+
+def plot_base_history(history: pd.DataFrame, base_model: ModelArtifact) -> Figure:
+    """The base training's curves, titled with its cell and marking the epoch it kept."""
+    return plot_history(history, f"{base_model.metadata['cell']}: base training", base_model.metadata["epoch"])

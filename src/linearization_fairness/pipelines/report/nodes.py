@@ -4,7 +4,8 @@ import pandas as pd
 
 from linearization_fairness.metrics.table import with_relative_drop
 from linearization_fairness.pipelines.report.figures import FIGURES
-from linearization_fairness.reporting import build_report_html, findings
+from linearization_fairness.reporting import build_report_html, findings, headline
+from linearization_fairness.reporting.provenance import provenance
 from linearization_fairness.results import GROUP_KEYS, GROUP_METRICS, MODEL_KEYS, MODEL_METRICS, GroupMetrics, ModelMetrics, aggregated_schema
 from linearization_fairness.reporting.aggregate import aggregate_over_seeds
 from linearization_fairness.sweep import Experiment
@@ -50,4 +51,6 @@ def write_report(
         findings(groups, models),
         experiment.run.pi_cost,
         captions={name: FIGURES[name].caption for name in figures},
+        provenance=provenance(),
+        headline=headline(groups, models),
     )
