@@ -237,4 +237,4 @@ def test_toy2d_runs_alone_without_the_figure2_study(finished_run: Path) -> None:
         shutil.rmtree(finished_run / "data" / "test" / layer / "figure2")
     (finished_run / "data" / "test" / "08_reporting" / "toy2d" / "report.html").unlink()
     ran = _run(finished_run, namespaces=["toy2d"], only_missing_outputs=True)
-    assert ran == ["toy2d.write_report"]
+    assert "toy2d.write_report" in ran and all(name.startswith("toy2d.") for name in ran)
