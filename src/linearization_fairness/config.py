@@ -16,6 +16,7 @@ import torch
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, create_model, model_validator
 
 from linearization_fairness.data import DataConfig
+from linearization_fairness.figure2 import Figure2Config
 from linearization_fairness.finetuning import VARIANTS
 from linearization_fairness.linearization import LinearizeConfig, check_against_model
 from linearization_fairness.metrics import MetricsConfig
@@ -93,6 +94,7 @@ class RunConfig(BaseModel):
     pi_cost: PICostConfig = PICostConfig()
     ray: RayConfig = RayConfig()  # used by `kedro run --runner=ray` only
     experiments: Annotated[dict[str, ExperimentConfig], Field(min_length=1), AfterValidator(_usable_names)]
+    figure2: Figure2Config | None = None  # the Figure 2 study (pipeline `figure2`); left out, not run
 
 
 def _location(loc: tuple[Any, ...], raw: Any) -> str:

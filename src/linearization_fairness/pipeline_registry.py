@@ -14,7 +14,7 @@ from kedro.pipeline import Pipeline
 
 from linearization_fairness.config_loader import run_config
 from linearization_fairness.models import build_model, total_relu_sites
-from linearization_fairness.pipelines import base_train, data_prep, evaluate, finetune, linearize, report
+from linearization_fairness.pipelines import base_train, data_prep, evaluate, figure2, finetune, linearize, report
 from linearization_fairness.sweep import BASE, CONTROL, Cell, Experiment, Search, cells_of, experiments_of, searches_of
 
 STAGES = ("data_prep", "base_train", "linearize", "finetune", "evaluate", "report")
@@ -88,12 +88,16 @@ def _boundary_models(experiment: Experiment, shown: list[Cell]) -> list[str] | N
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    experiments = experiments_of(run_config())
-    full = Pipeline(
-        [experiment_pipeline(experiment) for experiment in experiments]
-        + [report.create_run_pipeline([experiment.name for experiment in experiments])]
-    )
+    config = run_config()
+    experiments = experiments_of(config)
+    parts = [experiment_pipeline(experiment) for experiment in experiments]
+    parts.append(report.create_run_pipeline([experiment.name for experiment in experiments]))
+    # The Figure 2 study is a pipeline of its own, in `full` but in no stage.
+    study = figure2.create_pipeline(config.figure2) if config.figure2 is not None else None
+    full = Pipeline(parts + ([study] if study is not None else []))
     registry = {stage: full.only_nodes_with_tags(stage) for stage in STAGES}
+    if study is not None:
+        registry["figure2"] = study
     registry["full"] = full
     registry["__default__"] = full
     return registry

@@ -85,6 +85,23 @@ def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Pat
             assert escape(FIGURES[name].caption) in html
 
 
+
+def test_figure2_writes_its_own_page_table_and_figure_and_no_experiment_embeds_them(finished_run: Path) -> None:
+    from linearization_fairness.results import Figure2Accuracy, Figure2Aggregated
+
+    folder = finished_run / "data" / "test" / "08_reporting" / "figure2"
+    accuracy = Figure2Accuracy.validate(pd.read_csv(folder / "accuracy.csv"))
+    # conf/test: 2 seeds x (all-ReLU + 2 rules) x (val, test) x (global, majority, minority)
+    assert len(accuracy) == 2 * 3 * 2 * 3 and set(accuracy["model"]) == {"all_relu", "half_random", "half_every_other"}
+    assert set(accuracy.loc[accuracy["model"] != "all_relu", "relus_kept"]) == {2}
+    aggregated = Figure2Aggregated.validate(pd.read_csv(folder / "aggregated_accuracy.csv"))
+    assert set(aggregated["n_seeds"]) == {2}
+    html = (folder / "report.html").read_text()
+    assert 'id="figure-figure2"' in html and "data:image/png;base64," in html and "half_every_other" in html
+    assert (folder / "figure2.png").stat().st_size > 0
+    for experiment in ("digits", "toy2d"):
+        assert "figure-figure2" not in (finished_run / "data" / "test" / "08_reporting" / experiment / "report.html").read_text()
+
 def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> None:
     reporting = finished_run / "data" / "test" / "08_reporting" / "digits"
     table = pd.read_parquet(reporting / "group_metrics.parquet")
@@ -231,3 +248,11 @@ def test_changed_widths_retrain_the_base_models_and_everything_after(finished_ru
     assert not [name for name in ran if name.startswith("digits.") or name.endswith("prepare_data")]
     base = ModelArtifactDataset(str(finished_run / "data" / "test" / "06_models" / "toy2d" / "base_s0" / "base_model.pt")).load()
     assert base.model_config["hidden_sizes"] == [16, 8]
+
+
+def test_toy2d_runs_alone_without_the_figure2_study(finished_run: Path) -> None:
+    for layer in ("05_model_input", "06_models", "07_model_output", "08_reporting"):
+        shutil.rmtree(finished_run / "data" / "test" / layer / "figure2")
+    (finished_run / "data" / "test" / "08_reporting" / "toy2d" / "report.html").unlink()
+    ran = _run(finished_run, namespaces=["toy2d"], only_missing_outputs=True)
+    assert "toy2d.write_report" in ran and all(name.startswith("toy2d.") for name in ran)

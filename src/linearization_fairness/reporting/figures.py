@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgba
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator
@@ -625,8 +625,13 @@ def fig_decision_boundaries(
     y: np.ndarray | torch.Tensor,
     class_names: Sequence[str] | None = None,
     grid_points: int = 150,
-) -> Figure:
+    figure: Figure | SubFigure | None = None,
+    minority_classes: Collection[int] | None = None,
+) -> Figure | SubFigure:
     """Paper Fig. 2: decision regions of each model over the 2-D inputs `x` (N, 2), points coloured by class.
+
+    Drawn into `figure` when given (e.g. a subfigure beside other panels), else into a new Figure.
+    `minority_classes` names the minority where `y` is balanced (a balanced test split).
 
     A class is a minority when its share of `y` is below the uniform share; minority classes are
     drawn in reds with triangles, majority classes in blues with circles. Each panel's title gives
@@ -645,7 +650,10 @@ def fig_decision_boundaries(
 
     classes, counts = np.unique(labels, return_counts=True)
     class_count = max(int(classes.max()) + 1, len(class_names or []))
-    minority = {int(c) for c, count in zip(classes, counts) if count / len(labels) < 1 / len(classes)}
+    if minority_classes is None:
+        minority = {int(c) for c, count in zip(classes, counts) if count / len(labels) < 1 / len(classes)}
+    else:
+        minority = {int(c) for c in minority_classes}
     names = list(class_names) if class_names is not None else [f"class {c}" for c in range(class_count)]
     if len(names) < class_count:
         raise ValueError(f"class_names names {len(names)} classes but y holds class {class_count - 1}")
@@ -659,7 +667,8 @@ def fig_decision_boundaries(
     )
     grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1).astype(np.float32)
 
-    figure = Figure(figsize=(4.2 * len(models), 4.4), layout="constrained")
+    if figure is None:
+        figure = Figure(figsize=(4.2 * len(models), 4.4), layout="constrained")
     for axes, (model_name, model) in zip(np.atleast_1d(figure.subplots(1, len(models))), models.items()):
         region = _predict_classes(model, grid).reshape(grid_x.shape)
         predicted = _predict_classes(model, points)

@@ -351,20 +351,27 @@ def build_report_html(
         if provenance
         else '<p class="note">Not recorded.</p>'
     )
-    navigation = "<nav>" + "".join(f'<a href="#{section_id}">{section_id}</a>' for section_id in SECTION_IDS) + "</nav>"
-    sections = [
-        _section("headline", "Headline", headline_body),
-        _section("findings", "All findings", findings_body),
-        _section("statistics", "Paired comparisons and intervals", statistics_body(*differences) if differences else NO_PAIRS),
-        _section("configuration", "Configuration", table_html(config_rows)),
-        _section("group-statistics", "Group statistics", table_html(group_statistics_table(group_statistics))),
-        _section("results", "Results", results_body),
-        _section("figures", "Figures", figures_body),
-        _section("pi-cost", "Private-inference cost", cost_note + cost_body),
-        _section("provenance", "Provenance", provenance_body),
+    contents = [
+        ("Headline", headline_body),
+        ("All findings", findings_body),
+        ("Paired comparisons and intervals", statistics_body(*differences) if differences else NO_PAIRS),
+        ("Configuration", table_html(config_rows)),
+        ("Group statistics", table_html(group_statistics_table(group_statistics))),
+        ("Results", results_body),
+        ("Figures", figures_body),
+        ("Private-inference cost", cost_note + cost_body),
+        ("Provenance", provenance_body),
     ]
+    return page_html(title, dict(zip(SECTION_IDS, contents)))
+
+
+def page_html(title: str, sections: Mapping[str, tuple[str, str]]) -> str:
+    """A whole self-contained page: `sections` maps a section id to its (heading, HTML body), in
+    order, each linked from the navigation bar."""
+    navigation = "<nav>" + "".join(f'<a href="#{_text(section_id)}">{_text(section_id)}</a>' for section_id in sections) + "</nav>"
+    body = "".join(_section(section_id, heading, content) for section_id, (heading, content) in sections.items())
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>{_text(title)}</h1>{navigation}{''.join(sections)}</body></html>"
+        f"<body><h1>{_text(title)}</h1>{navigation}{body}</body></html>"
     )

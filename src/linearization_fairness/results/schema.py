@@ -201,3 +201,50 @@ def accuracy_intervals_schema() -> pa.DataFrameSchema:
     columns = _keys(GROUP_KEYS) | GROUP_COLUMNS | {"n_seeds": pa.Column(int, pa.Check.ge(1))}
     columns |= _statistic_columns({"accuracy": (0, 1)}, AGGREGATED_BOUNDS)
     return pa.DataFrameSchema(columns, strict=True, coerce=True, unique=list(GROUP_KEYS))
+
+
+FIGURE2_GROUPS = ("global", "majority", "minority")
+
+
+class Figure2Accuracy(pa.DataFrameModel):
+    """The Figure 2 study (figure2/): one row per model, seed, split (val: for choosing the task's
+    settings; test: for the findings) and group ("global" is every point of the split). `model` is
+    all_relu or half_<rule>; `best_epoch` the kept epoch."""
+
+    model: Series[str]
+    split: Series[str] = pa.Field(isin=("val", "test"))
+    relus_kept: Series[int] = pa.Field(ge=0)
+    total_relus: Series[int] = pa.Field(ge=1)
+    seed: Series[int] = pa.Field(ge=0)
+    best_epoch: Series[int] = pa.Field(ge=1)
+    group: Series[str] = pa.Field(isin=FIGURE2_GROUPS)
+    n: Series[int] = pa.Field(ge=1)
+    accuracy: Series[float] = pa.Field(ge=0, le=1)
+
+    class Config:
+        strict = True
+        coerce = True
+        unique = ["model", "seed", "split", "group"]
+
+
+class Figure2Aggregated(pa.DataFrameModel):
+    """Figure2Accuracy over seeds, per model, split and group: accuracy mean / std / Student-t ci95, and
+    `drop` = all-ReLU minus this model's accuracy, paired by seed (0 for the all-ReLU model itself),
+    its mean, ci95 and `seeds_worse`, the seeds where the model is below its all-ReLU twin."""
+
+    model: Series[str]
+    split: Series[str] = pa.Field(isin=("val", "test"))
+    relus_kept: Series[int] = pa.Field(ge=0)
+    group: Series[str] = pa.Field(isin=FIGURE2_GROUPS)
+    n_seeds: Series[int] = pa.Field(ge=1)
+    accuracy_mean: Series[float] = pa.Field(ge=0, le=1)
+    accuracy_std: Series[float] = pa.Field(nullable=True)
+    accuracy_ci95: Series[float] = pa.Field(nullable=True)
+    drop_mean: Series[float]
+    drop_ci95: Series[float] = pa.Field(nullable=True)
+    seeds_worse: Series[int] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True
+        unique = ["model", "split", "group"]
