@@ -88,7 +88,8 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
     table = pd.read_parquet(reporting / "group_metrics.parquet")
     models = table.groupby(["cell", "variant"]).size()
     expected_cells = {f"{cell}_s{seed}" for seed in (0, 1) for cell in ("snl_b200", "random_b200", "deepreduce_c1")}
-    assert {cell for cell, variant in models.index if variant == "mitigate"} == expected_cells
+    for variant in ("mitigate", "label_free"):
+        assert {cell for cell, made_by in models.index if made_by == variant} == expected_cells
     assert set(models) == {10}  # one row per digit
     base_drop = table.loc[table["variant"] == "base", "relative_drop"]
     assert ((base_drop == 0) | base_drop.isna()).all()  # NaN where the tiny base model gets a group all wrong
@@ -116,7 +117,7 @@ def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run:
 
 def test_linearized_models_keep_exactly_their_budget(finished_run: Path) -> None:
     for cell in ("snl_b200_s0", "random_b200_s1"):
-        for variant in ("linearized", "finetune", "mitigate"):
+        for variant in ("linearized", "finetune", "mitigate", "label_free"):
             path = finished_run / "data" / "test" / "06_models" / "digits" / cell / f"{variant}_model.pt"
             assert relu_count(ModelArtifactDataset(str(path)).load().build()) == 200
 
