@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--env", default=None, help="Kedro env (default: conf/base with conf/local)")
     parser.add_argument("--experiment", default="digits")
     parser.add_argument("--cells", nargs="+", default=["snl_b250"], help="linearized cells without their seed")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, help="default: the experiment's seeds")
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
     arguments = parser.parse_args()
 
@@ -50,7 +51,7 @@ def main() -> None:
         num_groups = len(catalog.load(f"{prefix}.data_info")["group_names"])
         train, val = split_tensors(splits, "train"), split_tensors(splits, "val")
         rows = []
-        for seed in experiment.seeds:
+        for seed in arguments.seeds or experiment.seeds:
             teacher = catalog.load(f"{prefix}.base_s{seed}.base_model")
             for cell in arguments.cells:
                 student = catalog.load(f"{prefix}.{cell}_s{seed}.linearized_model")
