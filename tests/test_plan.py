@@ -53,7 +53,7 @@ def by_stage(experiment) -> dict:
 
 def test_the_test_configuration_counts_its_epochs_as_configured() -> None:
     raw = raw_experiments("test")
-    digits, toy2d = experiments("test")
+    digits, toy2d, _ = experiments("test")
     seeds, cells_per_seed = len(raw["digits"]["seeds"]), 3  # snl, random and deepreduce: one budget each
     assert by_stage(digits) == {
         "base_train": (seeds, raw["digits"]["base_train"]["epochs"]),

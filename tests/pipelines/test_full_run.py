@@ -66,7 +66,7 @@ def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> N
 def test_the_run_tables_stack_every_experiment(finished_run: Path) -> None:
     for level in ("model", "group"):
         run_table = pd.read_parquet(finished_run / "data" / "test" / "08_reporting" / f"{level}_metrics.parquet")
-        assert set(run_table["experiment"]) == {"digits", "toy2d"}
+        assert set(run_table["experiment"]) == {"digits", "toy2d", "styled"}
 
 
 def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Path) -> None:
@@ -212,3 +212,18 @@ def test_changed_widths_retrain_the_base_models_and_everything_after(finished_ru
     assert not [name for name in ran if name.startswith("digits.") or name.endswith("prepare_data")]
     base = ModelArtifactDataset(str(finished_run / "data" / "test" / "06_models" / "toy2d" / "base_s0" / "base_model.pt")).load()
     assert base.model_config["hidden_sizes"] == [16, 8]
+
+
+def test_a_group_that_is_not_the_label_is_measured_and_reported_per_group_and_label(finished_run: Path) -> None:
+    reporting = finished_run / "data" / "test" / "08_reporting" / "styled"
+    groups = pd.read_parquet(reporting / "group_metrics.parquet")
+    assert set(groups["group_name"]) == {"ink on white", "negative"}
+    minority = groups.drop_duplicates("group_id").set_index("group_name")["is_minority"]
+    assert minority.to_dict() == {"ink on white": False, "negative": True}
+    by_group_and_label = pd.read_parquet(reporting / "group_label_metrics.parquet")
+    assert set(by_group_and_label["variant"]) == {"base", "finetune", "mitigate", "label_free"}
+    assert by_group_and_label.groupby(["cell", "variant"]).size().eq(20).all()  # 2 styles x 10 digits
+    html = (reporting / "report.html").read_text()
+    assert "Group: style, not the label." in html and "negative, label 9" in html
+    assert "label_free" in html.split('id="finetunes"')[1].split("</section>")[0]
+    assert "the label itself" in (finished_run / "data" / "test" / "08_reporting" / "digits" / "report.html").read_text()

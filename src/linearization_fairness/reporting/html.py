@@ -21,7 +21,7 @@ from linearization_fairness.reporting.aggregate import CONTROL_METHOD, VARIANT_L
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
 
-SECTION_IDS = ("findings", "configuration", "group-statistics", "results", "figures", "pi-cost")
+SECTION_IDS = ("findings", "configuration", "group-statistics", "results", "finetunes", "figures", "pi-cost")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
@@ -194,6 +194,47 @@ RESULTS_NOTE = (
 )
 
 
+def task_note(task: tuple[str, str] | None) -> str:
+    """What the model predicts, what the groups are, and whether they are the label."""
+    if task is None:
+        return ""
+    target, group = task
+    if target == group:
+        return f'<p class="note">Target: {_text(target)}. Group: {_text(group)}, the label itself (as in the paper).</p>'
+    return f'<p class="note">Target: {_text(target)}. Group: {_text(group)}, not the label.</p>'
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per linearized model and finetune variant: its difference from plain finetuning, paired by seed."""
+    if comparison.empty:
+        return comparison
+    return pd.DataFrame(
+        {
+            **{label: comparison[column] for column, label in MODEL_COLUMNS.items()},
+            "seeds": comparison["n_seeds"],
+            "worst-group accuracy - plain (points)": _with_interval(
+                comparison["worst_group_accuracy_difference_mean"], comparison["worst_group_accuracy_difference_ci95"], 100.0
+            ),
+            "global accuracy - plain (points)": _with_interval(
+                comparison["overall_accuracy_difference_mean"], comparison["overall_accuracy_difference_ci95"], 100.0
+            ),
+        }
+    )
+
+
+def group_label_table(group_label: pd.DataFrame) -> pd.DataFrame:
+    """Per model: mean accuracy over seeds per (group, label), and the TPR / FPR / equalized odds where binary."""
+    columns = ["accuracy", "tpr", "fpr", "equalized_odds_difference"]
+    means = group_label.groupby([*MODEL_COLUMNS, "group_name", "label"], sort=False)[columns].mean().reset_index()
+    means["cell"] = [f"{name}, label {label}" for name, label in zip(means["group_name"], means["label"])]
+    wide = means.pivot_table(index=list(MODEL_COLUMNS), columns="cell", values="accuracy", aggfunc="first", sort=False)
+    wide = (100 * wide).round(1)
+    if means["equalized_odds_difference"].notna().any():
+        per_model = means.groupby(list(MODEL_COLUMNS), sort=False)["equalized_odds_difference"].first()
+        wide["equalized-odds difference"] = per_model.round(3)
+    return wide.reset_index().rename_axis(columns=None).rename(columns=MODEL_COLUMNS)
+
+
 def _section(section_id: str, heading: str, body: str) -> str:
     return f'<section id="{section_id}"><h2>{_text(heading)}</h2>{body}</section>'
 
@@ -209,12 +250,17 @@ def build_report_html(
     pi_cost: PICostConfig | None = None,
     captions: Mapping[str, str] | None = None,
     dpi: int = 100,
+    task: tuple[str, str] | None = None,
+    comparison: pd.DataFrame | None = None,
+    group_label: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string.
 
     `config`: the resolved configuration, a nested mapping of plain values (every default filled
     in); `groups` and `models`: the aggregated group and model tables; `figures`: name -> PNG
-    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default).
+    bytes (or a Figure, rendered at `dpi`), captioned from `captions` (FIGURE_CAPTIONS by default);
+    `task`: (target, group) attributes; `comparison`: the finetunes' paired differences from plain
+    finetuning (reporting.groups); `group_label`: group_label_metrics, shown where the group is not the label.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -238,6 +284,15 @@ def build_report_html(
         )
     if not models.empty:
         cost_body = table_html(cost_table(models, pi_cost))
+    finetunes_body = '<p class="note">No finetune to compare with plain finetuning.</p>'
+    if comparison is not None and not comparison.empty:
+        finetunes_body = (
+            '<p class="note">Each finetune minus plain finetuning of the same linearized model and seed, '
+            "mean over seeds ± the Student-t 95% half-width of the paired differences.</p>"
+            + table_html(comparison_table(comparison))
+        )
+    if group_label is not None and not group_label.empty:
+        finetunes_body += "<h3>Per (group, label): accuracy (%), mean over seeds</h3>" + table_html(group_label_table(group_label))
     cost_note = (
         f'<p class="note">Estimated as ReLU count x per-ReLU constants of one protocol: '
         f"{pi_cost.offline_kb_per_relu:g} KB offline garbled-circuit transfer, {pi_cost.online_kb_per_relu:g} KB "
@@ -254,8 +309,9 @@ def build_report_html(
     sections = [
         _section("findings", "Findings", findings_body),
         _section("configuration", "Configuration", table_html(config_rows)),
-        _section("group-statistics", "Group statistics", table_html(group_statistics_table(group_statistics))),
+        _section("group-statistics", "Group statistics", task_note(task) + table_html(group_statistics_table(group_statistics))),
         _section("results", "Results", results_body),
+        _section("finetunes", "The finetunes compared", finetunes_body),
         _section("figures", "Figures", figures_body),
         _section("pi-cost", "Private-inference cost", cost_note + cost_body),
     ]
