@@ -18,6 +18,9 @@ def test_accuracy_per_group_and_label_counts_each_cell():
     table = group_label_accuracy(PLANTED).set_index(["group", "label"])
     assert table["n"].to_dict() == {(0, 0): 4, (0, 1): 4, (1, 0): 4, (1, 1): 2}
     assert table["accuracy"].to_dict() == pytest.approx({(0, 0): 0.75, (0, 1): 0.75, (1, 0): 0.5, (1, 1): 0.5})
+    # where the group is the label, only the pairs that occur are rows
+    diagonal = group_label_accuracy(PLANTED.assign(group=PLANTED["label"]))
+    assert list(zip(diagonal["group"], diagonal["label"])) == [(0, 0), (1, 1)]
 
 
 def test_binary_rates_and_equalized_odds_on_planted_predictions():

@@ -21,7 +21,8 @@ def group_label_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
         y_pred=predictions["prediction"],
         sensitive_features=predictions[["group", "label"]].set_axis(["group", "label_of_sample"], axis=1),
     )
-    table = frame.by_group.reset_index().rename(columns={"label_of_sample": "label"})
+    # MetricFrame crosses every group with every label; drop the pairs no sample has.
+    table = frame.by_group.dropna(subset=["n"]).reset_index().rename(columns={"label_of_sample": "label"})
     return table.astype({"group": int, "label": int, "n": int, "accuracy": float})
 
 
