@@ -122,7 +122,7 @@ def test_one_validation_per_experiment_per_run(project_copy, monkeypatch):
     bootstrap_project(project_copy)
     with KedroSession.create(project_path=project_copy, env="test") as session:
         session.run(pipeline_names=["data_prep"])
-    assert len(checked) == 2  # conf/test declares digits and toy2d
+    assert len(checked) == 3  # conf/test declares digits, toy2d and styled
 
 
 def test_a_local_override_changes_one_setting_and_keeps_the_rest(project_copy):

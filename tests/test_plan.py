@@ -53,7 +53,7 @@ def by_stage(experiment) -> dict:
 
 def test_the_test_configuration_counts_its_epochs_as_configured() -> None:
     raw = raw_experiments("test")
-    digits, toy2d = experiments("test")
+    digits, toy2d, _ = experiments("test")
     seeds, cells_per_seed = len(raw["digits"]["seeds"]), 3  # snl, random and deepreduce: one budget each
     assert by_stage(digits) == {
         "base_train": (seeds, raw["digits"]["base_train"]["epochs"]),
@@ -62,9 +62,10 @@ def test_the_test_configuration_counts_its_epochs_as_configured() -> None:
         "snl_search": (seeds, raw["digits"]["linearize"]["snl"]["train"]["epochs"]),  # one search per seed
         "finetune": (seeds * (cells_per_seed + 1), raw["digits"]["finetune"]["train"]["epochs"]),  # and the control
         "mitigate": (seeds * cells_per_seed, raw["digits"]["mitigate"]["train"]["epochs"]),
+        "label_free": (seeds * cells_per_seed, raw["digits"]["label_free"]["train"]["epochs"]),
     }
-    assert evaluated_models(digits) == seeds * (1 + 1 + 2 * cells_per_seed)
-    assert by_stage(toy2d) == {"base_train": (1, 2), "finetune": (2, 2), "mitigate": (1, 2)}
+    assert evaluated_models(digits) == seeds * (1 + 1 + 3 * cells_per_seed)
+    assert by_stage(toy2d) == {"base_train": (1, 2), "finetune": (2, 2), "mitigate": (1, 2), "label_free": (1, 2)}
 
 
 def test_the_paper_configuration_counts_its_epochs_as_configured() -> None:
@@ -78,9 +79,9 @@ def test_the_paper_configuration_counts_its_epochs_as_configured() -> None:
         assert stages["snl_search"] == (seeds, declared["linearize"]["snl"]["train"]["epochs"]) == (10, 300)
         # conf/paper leaves the finetunes to SNL's recipe: 100 epochs
         assert stages["finetune"] == (seeds * (linearized + 1), 100)
-        assert stages["mitigate"] == (seeds * linearized, 100)
+        assert stages["mitigate"] == stages["label_free"] == (seeds * linearized, 100)
         assert "criticality" not in stages
-        assert evaluated_models(experiment) == seeds * (2 + 2 * linearized)
+        assert evaluated_models(experiment) == seeds * (2 + 3 * linearized)
 
 
 def test_split_sizes_follow_data_prep_on_the_published_sizes_or_read_the_prepared_splits(tmp_path: Path) -> None:
@@ -111,15 +112,15 @@ def test_timings_run_on_the_given_device_and_are_reused_from_the_cache(tmp_path:
     cache = tmp_path / "timings.json"
     first = Timer(cache, torch.device("cpu"))
     plan = make_plan(toy2d, tmp_path, first)
-    # one batch size's training step (for the forward pass and the three stages), and the evaluation
-    assert (first.measured, first.reused) == (2, 3)
+    # one batch size's training step (for the forward pass and the four stages), and the evaluation
+    assert (first.measured, first.reused) == (2, 4)
     assert plan.device.startswith("cpu")
     keys = [json.loads(key) for key in json.loads(cache.read_text())]
     assert {key["device"] for key in keys} == {plan.device} and {key["torch"] for key in keys} == {torch.__version__}
 
     second = Timer(cache, torch.device("cpu"))
     again = make_plan(toy2d, tmp_path, second)
-    assert (second.measured, second.reused) == (0, 5)
+    assert (second.measured, second.reused) == (0, 6)
     assert [row.seconds_per_run for row in again.estimates] == [row.seconds_per_run for row in plan.estimates]
     assert plan.device_hours == pytest.approx(sum(seconds for seconds, _ in plan.tasks) / 3600)
 
@@ -164,4 +165,4 @@ def test_kedro_plan_prints_the_plan_writes_the_csv_and_times_nothing_the_second_
     assert (project_copy / "data" / "test" / TIMINGS_FILE).is_file()
     second = plan()
     assert second.returncode == 0, second.stderr
-    assert "0 measured now, 5 reused" in second.stdout
+    assert "0 measured now, 6 reused" in second.stdout

@@ -160,7 +160,7 @@ def split_sizes(experiment: Experiment, outputs: Path) -> SplitSizes:
 
 def _published_class_sizes(experiment: Experiment) -> tuple[list[int], list[int] | None]:
     data = experiment.config.data
-    if data.dataset == "digits":
+    if data.dataset in ("digits", "digits_styled"):
         return np.bincount(load_digits_source().y).tolist(), None
     if data.dataset == "toy2d":
         return [data.toy2d_majority_size, data.toy2d_minority_size], None

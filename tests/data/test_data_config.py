@@ -76,7 +76,7 @@ def test_duplicate_or_negative_minority_classes_are_rejected():
 
 def test_download_and_keep_infants_only_where_they_apply():
     assert "cifar10 and svhn only" in error_text(dataset="digits", download=True)
-    assert "utkface_age only" in error_text(dataset="utkface_race", keep_infants=True)
+    assert "UTKFace's age only" in error_text(dataset="utkface_race", keep_infants=True)
     assert DataConfig(dataset="svhn", download=True).download
 
 
@@ -96,3 +96,29 @@ def test_left_out_imbalance_takes_the_papers_setting_per_dataset():
 def test_resolved_config_round_trips_through_its_dump():
     config = DataConfig(dataset="cifar10", seed=3)
     assert DataConfig(**config.model_dump()) == config
+
+
+@pytest.mark.parametrize(
+    ("fields", "target", "group", "classes", "groups"),
+    [
+        ({"dataset": "digits"}, "digit", "digit", 10, 10),
+        ({"dataset": "digits_styled"}, "digit", "style", 10, 2),
+        ({"dataset": "utkface"}, "gender", "race", 2, 5),
+        ({"dataset": "utkface", "target": "age", "group": "race"}, "age", "race", 4, 5),
+        ({"dataset": "utkface", "target": "gender", "group": "age", "keep_infants": True}, "gender", "age", 2, 5),
+        ({"dataset": "utkface", "target": "race"}, "race", "race", 5, 5),
+        ({"dataset": "utkface_age"}, "age", "age", 4, 4),
+    ],
+)  # fmt: skip
+def test_target_and_group_attributes_default_per_dataset(fields, target, group, classes, groups):
+    config = DataConfig(**fields)
+    assert (config.target, config.group, config.num_classes, config.num_groups) == (target, group, classes, groups)
+    assert config.group_is_label == (target == group)
+
+
+def test_unknown_attributes_are_named_with_the_dataset_s_attributes():
+    message = error_text(dataset="utkface", target="colour", group="hat")
+    assert "target='colour', group='hat' unknown for utkface; its attributes are gender, race, age" in message
+    assert "its attributes are digit, style" in error_text(dataset="digits_styled", group="colour")
+    assert "use ids below 2" in error_text(dataset="digits_styled", minority_groups=[2])
+    assert "thin either classes or groups" in error_text(dataset="digits_styled", minority_classes=[5])

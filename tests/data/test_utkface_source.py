@@ -100,3 +100,18 @@ def test_a_corrupt_image_names_the_file_and_what_to_do(raw_dir):
         prepare(DataConfig(dataset="utkface_race"), raw_dir)
     message = str(error.value)
     assert broken.name in message and "re-download" in message and "delete this file" in message
+
+
+@pytest.mark.parametrize(("group", "faces"), [("race", 2 * len(AGES)), ("age", 2 * (len(AGES) - 2))])
+def test_gender_target_with_race_or_age_bins_as_the_group_reads_both_from_the_names(raw_dir, group, faces):
+    config = DataConfig(dataset="utkface", target="gender", group=group, image_size=8, test_fraction=0.2)
+    assert (config.num_classes, config.num_groups, config.group_is_label) == (2, 5 if group == "race" else 4, False)
+    prepared = prepare(config, raw_dir)
+    assert prepared.info["class_names"] == ["male", "female"] and (prepared.info["target"], prepared.info["group"]) == ("gender", group)
+    names = sorted(path.name for path in (raw_dir / "UTKFace").iterdir() if parse_file_name(path.name))
+    for split in prepared.splits.values():
+        for index, label, group_id in zip(split.index, split.y, split.group):
+            face = parse_file_name(names[index])
+            assert label == face.gender
+            assert group_id == (face.race if group == "race" else age_group(face.age, keep_infants=False))
+    assert sum(len(split) for split in prepared.splits.values()) == faces  # infants dropped where age is the group

@@ -1,7 +1,15 @@
 import pytest
 from pydantic import ValidationError
 
-from linearization_fairness.finetuning import VARIANTS, FinetuneConfig, MitigateConfig, finetune, mitigate
+from linearization_fairness.finetuning import (
+    VARIANTS,
+    FinetuneConfig,
+    LabelFreeConfig,
+    MitigateConfig,
+    finetune,
+    label_free,
+    mitigate,
+)
 from linearization_fairness.training import TrainConfig
 
 
@@ -41,6 +49,9 @@ def test_a_partial_train_block_keeps_the_finetune_recipe() -> None:
         (MitigateConfig, {"lambda_max": 0}, ("lambda_max",), "Input should be greater than 0"),
         (MitigateConfig, {"lambda_init": 2.0}, (), "lambda_init 2.0 exceeds lambda_max 1.0"),
         (MitigateConfig, {"update": "batch", "violations_on": "val"}, (), "use violations_on 'train'"),
+        (LabelFreeConfig, {"worst_fraction": 0}, ("worst_fraction",), "Input should be greater than 0"),
+        (LabelFreeConfig, {"worst_fraction": 1.5}, ("worst_fraction",), "Input should be less than or equal to 1"),
+        (LabelFreeConfig, {"mu": 0.1}, ("mu",), "Extra inputs are not permitted"),
     ],
 )  # fmt: skip
 def test_wrong_settings_fail_with_the_fix(config_class: type, settings: dict, location: tuple, message: str) -> None:
@@ -55,6 +66,7 @@ def test_each_variant_names_its_config_and_only_plain_finetuning_runs_on_the_con
     assert {name: (variant.config, variant.run) for name, variant in VARIANTS.items()} == {
         "finetune": (FinetuneConfig, finetune),
         "mitigate": (MitigateConfig, mitigate),
+        "label_free": (LabelFreeConfig, label_free),
     }
     assert [name for name, variant in VARIANTS.items() if variant.on_control] == ["finetune"]
 

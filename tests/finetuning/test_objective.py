@@ -4,7 +4,13 @@ import pytest
 import torch
 from torch import nn
 
-from linearization_fairness.finetuning import FairnessAwareDistillation, MonitoredDistillation, group_mean_gaps
+from linearization_fairness.finetuning import (
+    FairnessAwareDistillation,
+    LabelFreeDistillation,
+    MonitoredDistillation,
+    cvar_weights,
+    group_mean_gaps,
+)
 from linearization_fairness.training import Distillation, TrainConfig
 from tests.factories import POINT_SHAPE, tiny_mlp, tiny_split
 
@@ -228,3 +234,31 @@ def test_group_ids_outside_num_groups_are_refused() -> None:
         FairnessAwareDistillation(tiny_mlp([6], 1), (x, y, group), 2, temperature=4.0, alpha=0.5, mu=0.1)
     with pytest.raises(ValueError, match="names ids >= num_groups=4"):
         FairnessAwareDistillation(tiny_mlp([6], 1), (x, y, group), 4, temperature=4.0, alpha=0.5, mu=0.1, groups=[4])
+
+
+def test_cvar_weights_put_equal_mass_on_exactly_the_worst_samples() -> None:
+    losses = torch.tensor([0.1, 5.0, 0.3, 2.0, 0.2, 4.0, 0.0, 0.4, 3.0, 0.5])  # worst: 1, 5, 8, 3
+    weights = cvar_weights(losses, 0.3)  # ceil(0.3 * 10) = 3 samples
+    assert torch.nonzero(weights).flatten().tolist() == [1, 5, 8]
+    torch.testing.assert_close(weights[[1, 5, 8]], torch.full((3,), 1 / 3))
+    assert cvar_weights(losses, 0.01).nonzero().flatten().tolist() == [1]  # at least one sample
+    torch.testing.assert_close(cvar_weights(losses, 1.0), torch.full((10,), 0.1))
+
+
+def test_label_free_loss_is_the_worst_samples_mean_ignores_groups_and_is_plain_kd_at_fraction_one() -> None:
+    student, teacher = tiny_mlp([6], 0), tiny_mlp([6], 1)
+    x, y, group = _batch()
+    objective = LabelFreeDistillation(teacher, (x, y, group), NUM_GROUPS, 4.0, 0.5, worst_fraction=0.25)
+    objective.prepare(student, TrainConfig(), CPU)
+    logits = student(x)
+    per_sample = objective.per_sample(student, logits, x, y)
+    worst_three = per_sample.topk(3).values.mean()
+    torch.testing.assert_close(objective.loss(student, logits, x, y, group, 0), worst_three)
+    torch.testing.assert_close(objective.loss(student, logits, x, y, torch.zeros_like(group), 0), worst_three)
+    objective.worst_fraction = 1.0
+    kd = Distillation(teacher, temperature=4.0, alpha=0.5)
+    kd.prepare(student, TrainConfig(), CPU)
+    for got, want in zip(_objective_gradient(objective, student), _gradients(kd.loss(student, logits, x, y, group, 0), student)):
+        torch.testing.assert_close(got, want)
+    with pytest.raises(ValueError, match=r"worst_fraction=0 must be in \(0, 1\]"):
+        LabelFreeDistillation(teacher, (x, y, group), NUM_GROUPS, 4.0, 0.5, worst_fraction=0)

@@ -68,7 +68,7 @@ def test_full_run_ends_with_a_report_with_every_section(finished_run: Path) -> N
 def test_the_run_tables_stack_every_experiment(finished_run: Path) -> None:
     for level in ("model", "group"):
         run_table = pd.read_parquet(finished_run / "data" / "test" / "08_reporting" / f"{level}_metrics.parquet")
-        assert set(run_table["experiment"]) == {"digits", "toy2d"}
+        assert set(run_table["experiment"]) == {"digits", "toy2d", "styled"}
 
 
 def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Path) -> None:
@@ -107,7 +107,8 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
     table = pd.read_parquet(reporting / "group_metrics.parquet")
     models = table.groupby(["cell", "variant"]).size()
     expected_cells = {f"{cell}_s{seed}" for seed in (0, 1) for cell in ("snl_b200", "random_b200", "deepreduce_c1")}
-    assert {cell for cell, variant in models.index if variant == "mitigate"} == expected_cells
+    for variant in ("mitigate", "label_free"):
+        assert {cell for cell, made_by in models.index if made_by == variant} == expected_cells
     assert set(models) == {10}  # one row per digit
     base_drop = table.loc[table["variant"] == "base", "relative_drop"]
     assert ((base_drop == 0) | base_drop.isna()).all()  # NaN where the tiny base model gets a group all wrong
@@ -153,7 +154,7 @@ def test_deepreduce_criticality_ranks_stages_and_proposes_cullings(finished_run:
 
 def test_linearized_models_keep_exactly_their_budget(finished_run: Path) -> None:
     for cell in ("snl_b200_s0", "random_b200_s1"):
-        for variant in ("linearized", "finetune", "mitigate"):
+        for variant in ("linearized", "finetune", "mitigate", "label_free"):
             path = finished_run / "data" / "test" / "06_models" / "digits" / cell / f"{variant}_model.pt"
             assert relu_count(ModelArtifactDataset(str(path)).load().build()) == 200
 
@@ -256,3 +257,18 @@ def test_toy2d_runs_alone_without_the_figure2_study(finished_run: Path) -> None:
     (finished_run / "data" / "test" / "08_reporting" / "toy2d" / "report.html").unlink()
     ran = _run(finished_run, namespaces=["toy2d"], only_missing_outputs=True)
     assert "toy2d.write_report" in ran and all(name.startswith("toy2d.") for name in ran)
+
+
+def test_a_group_that_is_not_the_label_is_measured_and_reported_per_group_and_label(finished_run: Path) -> None:
+    reporting = finished_run / "data" / "test" / "08_reporting" / "styled"
+    groups = pd.read_parquet(reporting / "group_metrics.parquet")
+    assert set(groups["group_name"]) == {"ink on white", "negative"}
+    minority = groups.drop_duplicates("group_id").set_index("group_name")["is_minority"]
+    assert minority.to_dict() == {"ink on white": False, "negative": True}
+    by_group_and_label = pd.read_parquet(reporting / "group_label_metrics.parquet")
+    assert set(by_group_and_label["variant"]) == {"base", "finetune", "mitigate", "label_free"}
+    assert by_group_and_label.groupby(["cell", "variant"]).size().eq(20).all()  # 2 styles x 10 digits
+    html = (reporting / "report.html").read_text()
+    assert "Group: style, not the label." in html and "negative, label 9" in html
+    assert "label_free" in html.split('id="finetunes"')[1].split("</section>")[0]
+    assert "the label itself" in (finished_run / "data" / "test" / "08_reporting" / "digits" / "report.html").read_text()

@@ -36,6 +36,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "linearize": {"random": {"budgets": [0.25]}, "deepreduce": {"budgets": ["1"]}},
             "finetune": {"train": TINY},
             "mitigate": {"train": TINY},
+            "label_free": {"train": TINY},
             "evaluate": {
                 "hessian_iters": 2, "hessian_batch_size": WHOLE_SPLIT, "grad_norm_batch_size": WHOLE_SPLIT,
                 "per_sample_batch_size": WHOLE_SPLIT, "prediction_batch_size": WHOLE_SPLIT,
@@ -53,7 +54,7 @@ def test_every_model_of_every_cell_reaches_both_results_tables(outputs: dict) ->
     models = ModelMetrics.validate(outputs["tiny.model_metrics"])
     groups = GroupMetrics.validate(outputs["tiny.group_metrics"])
     expected = {("base", "all", "base"), ("finetune_only", "all", "finetune")}
-    expected |= {(method, budget, variant) for method, budget in (("random", "p25"), ("deepreduce", "1")) for variant in ("finetune", "mitigate")}
+    expected |= {(method, budget, variant) for method, budget in (("random", "p25"), ("deepreduce", "1")) for variant in ("finetune", "mitigate", "label_free")}
     assert set(zip(models["method"], models["budget"], models["variant"])) == expected
     assert len(models) == len(expected) and len(groups) == 10 * len(models)
     assert set(models.loc[models["method"] == "random", "relus_kept"]) == {192}  # 25% of the 768 ReLUs

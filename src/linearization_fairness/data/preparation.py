@@ -1,9 +1,9 @@
 """From a DataConfig and the raw data folder to normalised train/val/test splits.
 
-Order of work, all driven by one seed: read the source; split it per class (the official test set
-of cifar10/svhn is the test split, validation is carved from the official train set); thin out
-the minority classes of train (and of val and test if `unbalance_test`); scale to [0, 1] and
-normalise every split with the per-channel mean and std of the final train split.
+Order of work, all driven by one seed: read the source; split it per (class, group) (the official
+test set of cifar10/svhn is the test split, validation is carved from the official train set);
+thin out the minority classes or groups of train (and of val and test if `unbalance_test`); scale
+to [0, 1] and normalise every split with the per-channel mean and std of the final train split.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from linearization_fairness.data.cifar10 import check_cifar10, load_cifar10
 from linearization_fairness.data.config import DataConfig
-from linearization_fairness.data.digits import load_digits_source
+from linearization_fairness.data.digits import load_digits_source, load_styled_digits
 from linearization_fairness.data.prepared import PreparedData, SplitArrays
 from linearization_fairness.data.source import SourceData
 from linearization_fairness.data.splits import (
@@ -40,17 +40,18 @@ def check_raw_data(config: DataConfig, raw_dir: Path) -> None:
 
 
 def load_source(config: DataConfig, raw_dir: Path, rng: np.random.Generator) -> SourceData:
-    """Every sample of the configured source; `rng` is used only by the generated toy2d task."""
+    """Every sample of the configured source; `rng` draws toy2d's points and digits_styled's styles."""
     if config.dataset == "digits":
         return load_digits_source()
+    if config.dataset == "digits_styled":
+        return load_styled_digits(rng, config.group)
     if config.dataset == "toy2d":
         return make_toy2d(config.toy2d_majority_size, config.toy2d_minority_size, config.toy2d_noise, rng)
     if config.dataset == "cifar10":
         return load_cifar10(raw_dir, config.download)
     if config.dataset == "svhn":
         return load_svhn(raw_dir, config.download)
-    task = config.dataset.removeprefix("utkface_")
-    return load_utkface(raw_dir, task, config.image_size, config.keep_infants)
+    return load_utkface(raw_dir, config.target, config.group, config.image_size, config.keep_infants)
 
 
 def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
@@ -71,6 +72,8 @@ def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
         "input_shape": list(source.x.shape[1:]),
         "class_names": list(source.class_names),
         "group_names": list(source.group_names),
+        "target": config.target,
+        "group": config.group,
         "normalisation_mean": mean.tolist(),
         "normalisation_std": std.tolist(),
         "seed": config.seed,
@@ -83,22 +86,29 @@ def split_positions(
     source: SourceData, config: DataConfig, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """Positions in `source` of each split, after the imbalance."""
+    # One stratum per (class, group); where the group is the label these are the classes, in order.
+    groups = int(source.group.max(initial=0)) + 1
+    stratum = source.y * groups + source.group
     if source.official_test is None:
-        train, val, test = stratified_split(source.y, config.val_fraction, config.test_fraction, rng)
+        train, val, test = stratified_split(stratum, config.val_fraction, config.test_fraction, rng)
     else:
         pool = np.flatnonzero(~source.official_test)
-        train_in_pool, val_in_pool, _ = stratified_split(source.y[pool], config.val_fraction, 0.0, rng)
+        train_in_pool, val_in_pool, _ = stratified_split(stratum[pool], config.val_fraction, 0.0, rng)
         train, val, test = pool[train_in_pool], pool[val_in_pool], np.flatnonzero(source.official_test)
     positions = {"train": train, "val": val, "test": test}
-    if not config.minority_classes:
+    if not (config.minority_classes or config.minority_groups):
         return positions
-    class_keep_fraction = {class_id: config.majority_keep_fraction for class_id in range(config.num_classes)}
-    for class_id in config.minority_classes:
-        class_keep_fraction[class_id] = config.minority_keep_fraction
+    if config.minority_classes:
+        keep = {class_id: config.majority_keep_fraction for class_id in range(config.num_classes)}
+        keep |= {class_id: config.minority_keep_fraction for class_id in config.minority_classes}
+        keep_fraction = {int(key): keep[int(key) // groups] for key in np.unique(stratum)}
+    else:
+        minority = set(config.minority_groups)
+        keep_fraction = {int(key): config.minority_keep_fraction for key in np.unique(stratum) if int(key) % groups in minority}
     unbalanced = ("train", "val", "test") if config.unbalance_test else ("train",)
     for split_name in unbalanced:
         split = positions[split_name]
-        positions[split_name] = split[subsample_classes(source.y[split], class_keep_fraction, rng)]
+        positions[split_name] = split[subsample_classes(stratum[split], keep_fraction, rng)]
     return positions
 
 
@@ -107,11 +117,9 @@ def _unit_scaled(source: SourceData, positions: np.ndarray) -> np.ndarray:
 
 
 def _normalised_split(source: SourceData, positions: np.ndarray, mean: np.ndarray, std: np.ndarray) -> SplitArrays:
-    labels = source.y[positions]
-    # the group is the class label, as in the paper
     return SplitArrays(
         x=normalise(_unit_scaled(source, positions), mean, std),
-        y=labels,
-        group=labels.copy(),
+        y=source.y[positions],
+        group=source.group[positions],
         index=source.index[positions],
     )

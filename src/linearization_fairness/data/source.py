@@ -15,7 +15,8 @@ class SourceData:
     sources are not copied to float before subsampling; dividing by `max_value` maps it to [0, 1].
     `official_test` marks the source's own test set (cifar10, svhn); None where there is none.
     `index` defaults to 0..N-1; a source that drops samples (UTKFace infants) passes the positions
-    of the ones it kept.
+    of the ones it kept. `group` is each sample's protected group (named by `group_names`); it
+    defaults to the label, as in the paper.
     """
 
     x: np.ndarray
@@ -26,6 +27,7 @@ class SourceData:
     official_test: np.ndarray | None = None
     index: np.ndarray | None = None
     rejected_files: list[str] = field(default_factory=list)
+    group: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):
@@ -36,3 +38,7 @@ class SourceData:
             self.index = np.arange(len(self.y), dtype=np.int64)
         elif len(self.index) != len(self.y):
             raise ValueError(f"source indexes {len(self.index)} of {len(self.y)} samples")
+        if self.group is None:
+            self.group = self.y.copy()
+        elif len(self.group) != len(self.y):
+            raise ValueError(f"source has {len(self.group)} group ids for {len(self.y)} samples")

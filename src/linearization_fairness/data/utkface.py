@@ -1,5 +1,7 @@
 """UTKFace (cropped faces): a folder `UTKFace` of JPEGs named `age_gender_race_datetime.jpg.chip.jpg`.
 
+Any of the three attributes can be the target and any the protected group.
+
 The labels live only in the file names, and a few real names are malformed (no race field, a
 stray space, a missing dot), so names are parsed with a strict pattern and every rejected name is
 logged and reported rather than guessed. A sample's `index` is its position among the
@@ -25,6 +27,7 @@ FILE_NAME = re.compile(
     r"^(?P<age>\d{1,3})_(?P<gender>[01])_(?P<race>[0-4])_(?P<datetime>\d+)\.jpg\.chip\.jpg$"
 )
 RACE_NAMES = ["White", "Black", "Asian", "Indian", "Others"]
+GENDER_NAMES = ["male", "female"]  # UTKFace's coding: 0 male, 1 female
 # Lower age bounds of the demographic bins the paper uses: 2-12, 13-17, 18-64, 65+.
 AGE_BIN_STARTS = [2, 13, 18, 65]
 AGE_BIN_NAMES = ["2-12", "13-17", "18-64", "65+"]
@@ -35,15 +38,16 @@ INFANT_BIN_NAME = "0-1"
 class FaceLabels:
     file_name: str
     age: int
+    gender: int
     race: int
 
 
 def parse_file_name(name: str) -> FaceLabels | None:
-    """The age and race encoded in a well-formed name, or None for a malformed one."""
+    """The age, gender and race encoded in a well-formed name, or None for a malformed one."""
     match = FILE_NAME.match(name)
     if match is None:
         return None
-    return FaceLabels(file_name=name, age=int(match["age"]), race=int(match["race"]))
+    return FaceLabels(file_name=name, age=int(match["age"]), gender=int(match["gender"]), race=int(match["race"]))
 
 
 def scan_folder(folder: Path) -> tuple[list[FaceLabels], list[str]]:
@@ -83,32 +87,38 @@ def age_group(age: int, keep_infants: bool) -> int | None:
     return bin_id + 1 if keep_infants else bin_id
 
 
-def load_utkface(raw_dir: Path, task: str, image_size: int, keep_infants: bool) -> SourceData:
-    """Faces as (N, 3, image_size, image_size) uint8, labelled by age group (task "age") or race ("race").
+def _attribute(samples: list[FaceLabels], name: str, keep_infants: bool) -> tuple[list[int | None], list[str]]:
+    if name == "age":
+        return [age_group(face.age, keep_infants) for face in samples], age_group_names(keep_infants)
+    if name == "gender":
+        return [face.gender for face in samples], list(GENDER_NAMES)
+    if name == "race":
+        return [face.race for face in samples], list(RACE_NAMES)
+    raise ValueError(f"UTKFace attribute {name!r} is unknown; use 'age', 'gender' or 'race'")
 
-    Ages 0-1 are dropped from the age task unless `keep_infants`; the race task keeps every face.
+
+def load_utkface(raw_dir: Path, target: str, group: str, image_size: int, keep_infants: bool) -> SourceData:
+    """Faces as (N, 3, image_size, image_size) uint8, labelled by `target` and grouped by `group`
+    (each "age" in bins, "gender" or "race").
+
+    Where age is the target or the group, ages 0-1 are dropped unless `keep_infants`.
     """
-    if task not in ("age", "race"):
-        raise ValueError(f"UTKFace task {task!r} is unknown; use 'age' or 'race'")
     folder = raw_dir / UTKFACE_FOLDER
     samples, rejected = _scan_or_fail(folder)
     if rejected:
         logger.warning("UTKFace: skipped %d file(s) with malformed names: %s", len(rejected), rejected)
-    if task == "age":
-        labels = [age_group(face.age, keep_infants) for face in samples]
-        group_names = age_group_names(keep_infants)
-    else:
-        labels = [face.race for face in samples]
-        group_names = list(RACE_NAMES)
-    kept = [position for position, label in enumerate(labels) if label is not None]
+    labels, class_names = _attribute(samples, target, keep_infants)
+    groups, group_names = _attribute(samples, group, keep_infants)
+    kept = [position for position in range(len(samples)) if labels[position] is not None and groups[position] is not None]
     return SourceData(
         x=np.stack([_read_face(folder / samples[position].file_name, image_size) for position in kept]),
         y=np.array([labels[position] for position in kept], dtype=np.int64),
         max_value=255.0,
-        class_names=group_names,
+        class_names=class_names,
         group_names=group_names,
         index=np.array(kept, dtype=np.int64),
         rejected_files=rejected,
+        group=np.array([groups[position] for position in kept], dtype=np.int64),
     )
 
 

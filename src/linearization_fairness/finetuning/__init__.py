@@ -1,12 +1,14 @@
-"""Finetuning after linearization: plain KD (SNL) and the paper's fairness-aware Lagrangian variant."""
+"""Finetuning after linearization: plain KD (SNL), the paper's fairness-aware Lagrangian variant and a label-free CVaR variant."""
 
-from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
-from linearization_fairness.finetuning.finetune import finetune, mitigate
+from linearization_fairness.finetuning.config import FinetuneConfig, LabelFreeConfig, MitigateConfig
+from linearization_fairness.finetuning.finetune import finetune, label_free, mitigate
 from linearization_fairness.finetuning.multipliers import fig_multipliers, multiplier_history
 from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
+    LabelFreeDistillation,
     MonitoredDistillation,
     check_group_ids,
+    cvar_weights,
     group_mean_gaps,
 )
 from linearization_fairness.finetuning.variants import VARIANTS, FinetuneVariant
@@ -16,12 +18,16 @@ __all__ = [
     "FairnessAwareDistillation",
     "FinetuneConfig",
     "FinetuneVariant",
+    "LabelFreeConfig",
+    "LabelFreeDistillation",
     "MitigateConfig",
     "MonitoredDistillation",
     "check_group_ids",
+    "cvar_weights",
     "fig_multipliers",
     "finetune",
     "group_mean_gaps",
+    "label_free",
     "mitigate",
     "multiplier_history",
 ]

@@ -1,5 +1,6 @@
-"""Settings of the finetunes after linearization: plain KD finetuning and the paper's
-fairness-aware (Lagrangian) finetuning, which adds only the dual-ascent knobs."""
+"""Settings of the finetunes after linearization: plain KD finetuning, the paper's
+fairness-aware (Lagrangian) finetuning, which adds only the dual-ascent knobs, and the label-free
+(CVaR) finetuning, which adds only the share of each batch it trains on."""
 
 from __future__ import annotations
 
@@ -65,3 +66,14 @@ class MitigateConfig(FinetuneConfig):
                 "or update 'epoch' to measure violations on the validation split"
             )
         return self
+
+
+class LabelFreeConfig(FinetuneConfig):
+    """FinetuneConfig plus CVaR's level: each batch's loss is the mean over its worst
+    `worst_fraction` of samples by per-sample finetune loss (1.0 is plain KD finetuning).
+
+    Choose it on validation worst-group accuracy (scripts/choose_worst_fraction.py); the default
+    is the value chosen on digits.
+    """
+
+    worst_fraction: float = Field(0.5, gt=0, le=1)

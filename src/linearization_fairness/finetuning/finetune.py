@@ -1,6 +1,6 @@
-"""Finetune a linearized student against its all-ReLU teacher, plainly or fairness-aware.
+"""Finetune a linearized student against its all-ReLU teacher: plainly, fairness-aware, or label-free.
 
-Both are the one training engine with a different objective; the masks of the student stay
+All are the one training engine with a different objective; the masks of the student stay
 as they are (only weights train), and the checkpoint is chosen on the validation split.
 """
 
@@ -10,9 +10,10 @@ import os
 
 from torch import nn
 
-from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
+from linearization_fairness.finetuning.config import FinetuneConfig, LabelFreeConfig, MitigateConfig
 from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
+    LabelFreeDistillation,
     MonitoredDistillation,
     check_group_ids,
 )
@@ -66,6 +67,25 @@ def mitigate(
         update=config.update,
         violations_on=config.violations_on,
         groups=config.groups,
+    )
+    return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
+
+
+def label_free(
+    student: nn.Module,
+    teacher: nn.Module,
+    train: Split,
+    val: Split,
+    config: LabelFreeConfig,
+    num_groups: int,
+    seed: int,
+    checkpoint_path: str | os.PathLike | None = None,
+) -> TrainResult:
+    """KD finetuning of `student` in place on each batch's worst `config.worst_fraction` of samples
+    (CVaR DRO): the training loss never sees a group id."""
+    _check_pair(student, teacher, train, num_groups)
+    objective = LabelFreeDistillation(
+        teacher, val, num_groups, config.temperature, config.kd_alpha, config.worst_fraction
     )
     return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
 

@@ -1,4 +1,5 @@
-"""The KD finetuning objectives: plain (SNL's) and fairness-aware (the paper's Algorithm 1).
+"""The KD finetuning objectives: plain (SNL's), fairness-aware (the paper's Algorithm 1) and
+label-free (CVaR of the per-sample loss, which never reads a group id).
 
 Both log the validation accuracy of every group after each epoch, so either can choose its
 checkpoint on the worst group. The fairness-aware one adds, for every group g in the batch,
@@ -12,6 +13,7 @@ gradient: wrapping it in torch.tensor(...) detaches it and leaves plain KD finet
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -229,3 +231,42 @@ class FairnessAwareDistillation(MonitoredDistillation):
             "temperature": self.temperature,
             "alpha": self.alpha,
         }
+
+
+def cvar_weights(per_sample: torch.Tensor, worst_fraction: float) -> torch.Tensor:
+    """Weights of the batch's CVaR at level `worst_fraction`: 1/k on its k = ceil(fraction * N)
+    largest losses, 0 elsewhere (sum 1; no gradient: the selection is piecewise constant).
+
+    With fraction 1 every sample weighs 1/N, the plain mean; ties at the cut go to the lower index.
+    """
+    count = len(per_sample)
+    k = max(1, math.ceil(worst_fraction * count - 1e-9))
+    worst = torch.topk(per_sample.detach(), k, sorted=False).indices
+    return torch.zeros_like(per_sample, requires_grad=False).index_fill(0, worst, 1.0 / k)
+
+
+class LabelFreeDistillation(MonitoredDistillation):
+    """KD finetuning on the mean of each batch's worst `worst_fraction` of per-sample losses (CVaR DRO).
+
+    Training never reads the group ids; they serve only the validation accuracies it logs.
+    """
+
+    def __init__(
+        self, teacher: nn.Module, val: Split, num_groups: int, temperature: float, alpha: float, worst_fraction: float
+    ) -> None:
+        super().__init__(teacher, val, num_groups, temperature, alpha)
+        if not 0.0 < worst_fraction <= 1.0:
+            raise ValueError(f"worst_fraction={worst_fraction} must be in (0, 1]; 1 is plain KD finetuning")
+        self.worst_fraction = worst_fraction
+
+    def loss(
+        self,
+        model: nn.Module,
+        logits: torch.Tensor,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        group: torch.Tensor,
+        batch_index: int,
+    ) -> torch.Tensor:
+        per_sample = self.per_sample(model, logits, x, y)
+        return (cvar_weights(per_sample, self.worst_fraction) * per_sample).sum()

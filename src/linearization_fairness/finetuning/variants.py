@@ -1,7 +1,7 @@
 """The finetune variants every linearized model goes through, by name; adding one is a function
 plus an entry here.
 
-A variant's name is its conf section (`finetune:`, `mitigate:`, validated by its config class),
+A variant's name is its conf section (`finetune:`, `mitigate:`, `label_free:`, validated by its config class),
 its model (`<name>_model`, `<name>_history`) and its value in the results' `variant` column.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from torch import nn
 
-from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
-from linearization_fairness.finetuning.finetune import finetune, mitigate
+from linearization_fairness.finetuning.config import FinetuneConfig, LabelFreeConfig, MitigateConfig
+from linearization_fairness.finetuning.finetune import finetune, label_free, mitigate
 from linearization_fairness.training import TrainResult
 from linearization_fairness.training.engine import Split
 
@@ -38,5 +38,6 @@ VARIANTS: dict[str, FinetuneVariant] = {
     for variant in (
         FinetuneVariant("finetune", "plain KD finetuning", FinetuneConfig, finetune, on_control=True),
         FinetuneVariant("mitigate", "fairness-aware finetuning", MitigateConfig, mitigate),
+        FinetuneVariant("label_free", "label-free (CVaR) finetuning", LabelFreeConfig, label_free),
     )
 }

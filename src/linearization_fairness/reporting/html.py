@@ -22,7 +22,10 @@ from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
 from linearization_fairness.reporting.statistics import cell_text
 
-SECTION_IDS = ("headline", "findings", "statistics", "configuration", "group-statistics", "results", "figures", "pi-cost", "provenance")
+SECTION_IDS = (
+    "headline", "findings", "statistics", "configuration", "group-statistics", "results", "finetunes", "figures",
+    "pi-cost", "provenance",
+)  # fmt: skip
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
@@ -273,6 +276,47 @@ RESULTS_NOTE = (
 )
 
 
+def task_note(task: tuple[str, str] | None) -> str:
+    """What the model predicts, what the groups are, and whether they are the label."""
+    if task is None:
+        return ""
+    target, group = task
+    if target == group:
+        return f'<p class="note">Target: {_text(target)}. Group: {_text(group)}, the label itself (as in the paper).</p>'
+    return f'<p class="note">Target: {_text(target)}. Group: {_text(group)}, not the label.</p>'
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per linearized model and finetune variant: its difference from plain finetuning, paired by seed."""
+    if comparison.empty:
+        return comparison
+    return pd.DataFrame(
+        {
+            **{label: comparison[column] for column, label in MODEL_COLUMNS.items()},
+            "seeds": comparison["n_seeds"],
+            "worst-group accuracy - plain (points)": _with_interval(
+                comparison["worst_group_accuracy_difference_mean"], comparison["worst_group_accuracy_difference_ci95"], 100.0
+            ),
+            "global accuracy - plain (points)": _with_interval(
+                comparison["overall_accuracy_difference_mean"], comparison["overall_accuracy_difference_ci95"], 100.0
+            ),
+        }
+    )
+
+
+def group_label_table(group_label: pd.DataFrame) -> pd.DataFrame:
+    """Per model: mean accuracy over seeds per (group, label), and the TPR / FPR / equalized odds where binary."""
+    columns = ["accuracy", "tpr", "fpr", "equalized_odds_difference"]
+    means = group_label.groupby([*MODEL_COLUMNS, "group_name", "label"], sort=False)[columns].mean().reset_index()
+    means["cell"] = [f"{name}, label {label}" for name, label in zip(means["group_name"], means["label"])]
+    wide = means.pivot_table(index=list(MODEL_COLUMNS), columns="cell", values="accuracy", aggfunc="first", sort=False)
+    wide = (100 * wide).round(1)
+    if means["equalized_odds_difference"].notna().any():
+        per_model = means.groupby(list(MODEL_COLUMNS), sort=False)["equalized_odds_difference"].first()
+        wide["equalized-odds difference"] = per_model.round(3)
+    return wide.reset_index().rename_axis(columns=None).rename(columns=MODEL_COLUMNS)
+
+
 def _section(section_id: str, heading: str, body: str) -> str:
     return f'<section id="{section_id}"><h2>{_text(heading)}</h2>{body}</section>'
 
@@ -292,6 +336,9 @@ def build_report_html(
     provenance: Mapping[str, str] | None = None,
     headline: Sequence[str] = (),
     lead_figure: str = "group_accuracy_drop_lowest_budget",
+    task: tuple[str, str] | None = None,
+    comparison: pd.DataFrame | None = None,
+    group_label: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string.
 
@@ -302,6 +349,8 @@ def build_report_html(
     (FIGURE_CAPTIONS by default); `provenance`: label -> value (reporting.provenance), a two-column
     table at the end; `headline`: the opening sentences, shown first with the figure `lead_figure`
     (paper Fig. 1) when it is among `figures`.
+    `task`: (target, group) attributes; `comparison`: the finetunes' paired differences from plain
+    finetuning (reporting.groups); `group_label`: group_label_metrics, shown where the group is not the label.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -325,6 +374,15 @@ def build_report_html(
         )
     if not models.empty:
         cost_body = table_html(cost_table(models, pi_cost))
+    finetunes_body = '<p class="note">No finetune to compare with plain finetuning.</p>'
+    if comparison is not None and not comparison.empty:
+        finetunes_body = (
+            '<p class="note">Each finetune minus plain finetuning of the same linearized model and seed, '
+            "mean over seeds ± the Student-t 95% half-width of the paired differences.</p>"
+            + table_html(comparison_table(comparison))
+        )
+    if group_label is not None and not group_label.empty:
+        finetunes_body += "<h3>Per (group, label): accuracy (%), mean over seeds</h3>" + table_html(group_label_table(group_label))
     cost_note = (
         f'<p class="note">Estimated as ReLU count x per-ReLU constants of one protocol: '
         f"{pi_cost.offline_kb_per_relu:g} KB offline garbled-circuit transfer, {pi_cost.online_kb_per_relu:g} KB "
@@ -356,8 +414,9 @@ def build_report_html(
         ("All findings", findings_body),
         ("Paired comparisons and intervals", statistics_body(*differences) if differences else NO_PAIRS),
         ("Configuration", table_html(config_rows)),
-        ("Group statistics", table_html(group_statistics_table(group_statistics))),
+        ("Group statistics", task_note(task) + table_html(group_statistics_table(group_statistics))),
         ("Results", results_body),
+        ("The finetunes compared", finetunes_body),
         ("Figures", figures_body),
         ("Private-inference cost", cost_note + cost_body),
         ("Provenance", provenance_body),

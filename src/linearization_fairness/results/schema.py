@@ -248,3 +248,22 @@ class Figure2Aggregated(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["model", "split", "group"]
+
+
+class GroupLabelMetrics(_ModelKeys):
+    """One row per (group, label) of one evaluated model, for a group that is not the label:
+    `n` test samples and their accuracy. For a binary target (class 1 positive), `tpr` and `fpr`
+    are the group's rates (the same on both label rows of a group) and `equalized_odds_difference`
+    the model's (the same on all its rows); NaN for other targets."""
+
+    group_id: Series[int] = pa.Field(ge=0)
+    group_name: Series[str]
+    label: Series[int] = pa.Field(ge=0)
+    n: Series[int] = pa.Field(ge=1)
+    accuracy: Series[float] = pa.Field(ge=0, le=1)
+    tpr: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    fpr: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    equalized_odds_difference: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+
+    class Config:
+        unique = [*GROUP_KEYS, "label", "seed"]

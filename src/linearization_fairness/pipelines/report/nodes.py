@@ -10,6 +10,7 @@ from linearization_fairness.reporting.statistics import paired_statistics
 from linearization_fairness.results import GROUP_KEYS, GROUP_METRICS, MODEL_KEYS, MODEL_METRICS, GroupMetrics, ModelMetrics, aggregated_schema
 from linearization_fairness.results.schema import accuracy_intervals_schema, differences_schema
 from linearization_fairness.reporting.aggregate import aggregate_over_seeds
+from linearization_fairness.reporting.groups import group_label_metrics, paired_finetune_differences
 from linearization_fairness.sweep import Experiment
 
 
@@ -61,6 +62,11 @@ def combine_experiments(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     return combined, combined
 
 
+def measure_group_label_metrics(model_metrics: pd.DataFrame, data_info: dict, *predictions: pd.DataFrame) -> pd.DataFrame:
+    """Every model's accuracy per (group, label), and TPR / FPR / equalized odds on a binary target."""
+    return group_label_metrics(model_metrics, predictions, data_info["group_names"])
+
+
 def write_report(
     group_statistics: pd.DataFrame,
     groups: pd.DataFrame,
@@ -68,11 +74,14 @@ def write_report(
     group_differences: pd.DataFrame,
     model_differences: pd.DataFrame,
     accuracy_intervals: pd.DataFrame,
+    model_metrics: pd.DataFrame,
+    group_label: pd.DataFrame,
     *pngs: bytes,
     experiment: Experiment,
     figures: list[str],
 ) -> str:
     """The self-contained report.html of one experiment, embedding the PNGs of `figures`."""
+    data = experiment.config.data
     return build_report_html(
         f"Disparate impact of ReLU linearization: {experiment.name}",
         experiment.config.model_dump(mode="json"),
@@ -86,4 +95,7 @@ def write_report(
         provenance=provenance(),
         headline=headline(groups, models, group_differences, model_differences),
         differences=(group_differences, model_differences, accuracy_intervals),
+        task=(data.target, data.group),
+        comparison=paired_finetune_differences(model_metrics),
+        group_label=None if data.group_is_label else group_label,
     )

@@ -10,6 +10,7 @@ from linearization_fairness.pipelines.report.nodes import (
     combine_group_metrics,
     combine_model_metrics,
     compare_models,
+    measure_group_label_metrics,
     write_report,
 )
 from linearization_fairness.sweep import Experiment
@@ -39,11 +40,11 @@ def create_pipeline(
     prediction_tables: list[str],
     sources: dict[str, list[str] | dict[str, str] | None],
 ) -> Pipeline:
-    """The experiment's tables, aggregates, figures and report. `model_tables` / `group_tables`:
-    every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics`;
-    `prediction_tables`: their `<cell>.<variant>_predictions`; `sources`: the
-    inputs of the figures not drawn from the results tables (see figures.Source), None where the
-    experiment has none."""
+    """The experiment's tables, aggregates, figures and report. `model_tables` / `group_tables` /
+    `prediction_tables`: every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics` /
+    `_predictions`; `sources`: the inputs of the figures not drawn from the results tables (see
+    figures.Source), None where the experiment has none. Every model is also measured per (group,
+    label) from its predictions, which the report shows where the group is not the label."""
     nodes = [
         node(combine_model_metrics, model_tables, ["model_metrics", "model_metrics_csv"], name="combine_model_metrics"),
         node(combine_group_metrics, group_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
@@ -62,7 +63,8 @@ def create_pipeline(
         if figure is not None:
             nodes.append(figure)
             drawn.append(name)
-    report_inputs = [*TABLES, *(f"fig_{name}" for name in drawn)]
+    nodes.append(node(measure_group_label_metrics, ["model_metrics", "data_info", *prediction_tables], "group_label_metrics", name="measure_group_label_metrics"))
+    report_inputs = [*TABLES, "model_metrics", "group_label_metrics", *(f"fig_{name}" for name in drawn)]
     depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
     nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, experiment=experiment, figures=drawn))
     return Pipeline(nodes, tags="report")
