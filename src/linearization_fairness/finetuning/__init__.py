@@ -1,7 +1,7 @@
 """Finetuning after linearization: plain KD (SNL) and the paper's fairness-aware Lagrangian variant."""
 
 from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
-from linearization_fairness.finetuning.finetune import finetune, mitigate
+from linearization_fairness.finetuning.finetune import finetune, heldout_slice, mitigate
 from linearization_fairness.finetuning.multipliers import fig_multipliers, multiplier_history
 from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
@@ -22,6 +22,7 @@ __all__ = [
     "fig_multipliers",
     "finetune",
     "group_mean_gaps",
+    "heldout_slice",
     "mitigate",
     "multiplier_history",
 ]

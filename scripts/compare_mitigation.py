@@ -1,0 +1,98 @@
+"""Compare designs of the fairness-aware finetune on the VALIDATION split (never test).
+
+Runs plain KD finetuning and each mitigate design below on the cached linearized models of a
+default run (`kedro run --pipelines=full`, or at least data_prep, base_s<seed> and the method's
+search), and prints, per model, each variant's validation worst-group and global accuracy at its
+chosen checkpoint, and the paired mean difference against plain finetuning. This is how the
+default in conf/base was chosen:
+
+    python scripts/compare_mitigation.py --method snl --budgets 250 750 --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from linearization_fairness.config_loader import ExperimentConfigLoader
+from linearization_fairness.finetuning import finetune, mitigate
+from linearization_fairness.models import load_artifact
+from linearization_fairness.pipelines.common import split_tensors
+
+# Overrides of the experiment's mitigate block; "paper" is conf/base's form before issue 12.1.
+DESIGNS = {
+    "paper (train, mu 0.05)": {"violations_on": "train", "heldout_fraction": None, "mu": 0.05},
+    "train, mu 0.5": {"violations_on": "train", "heldout_fraction": None, "mu": 0.5},
+    "heldout 0.2, mu 0.05": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.05},
+    "heldout 0.2, mu 0.2": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.2},
+    "heldout 0.2, mu 0.5": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.5},
+    "heldout 0.3, mu 0.2": {"violations_on": "heldout", "heldout_fraction": 0.3, "mu": 0.2},
+}
+
+
+def _chosen(history: pd.DataFrame, best_epoch: int) -> pd.Series:
+    return history.loc[history["epoch"] == best_epoch].iloc[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiment", default="digits")
+    parser.add_argument("--method", default="snl")
+    parser.add_argument("--budgets", nargs="+", default=["250", "750"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=list(DESIGNS))
+    parser.add_argument("--data", type=Path, default=Path("data"))
+    args = parser.parse_args()
+
+    config = ExperimentConfigLoader(conf_source="conf").run_config().experiments[args.experiment]
+    splits = dict(np.load(args.data / "05_model_input" / args.experiment / "splits.npz", allow_pickle=False))
+    train, val = split_tensors(splits, "train"), split_tensors(splits, "val")
+    num_groups = int(max(splits["train_group"].max(), splits["val_group"].max())) + 1
+    models = args.data / "06_models" / args.experiment
+    rows = []
+    for seed in args.seeds:
+        base = load_artifact(models / f"base_s{seed}" / "base_model.pt")
+        for budget in args.budgets:
+            linearized = load_artifact(models / f"{args.method}_b{budget}_s{seed}" / "linearized_model.pt")
+            runs = {"finetune": (finetune, config.finetune)}
+            runs |= {name: (mitigate, config.mitigate.model_copy(update=DESIGNS[name])) for name in args.designs}
+            for name, (run, settings) in runs.items():
+                settings = type(settings).model_validate(settings.model_dump())
+                result = run(linearized.build(), base.build(), train, val, settings, num_groups, seed)
+                chosen = _chosen(result.history, result.best_epoch)
+                lambdas = [chosen[f"lambda_{g}"] for g in range(num_groups)] if name != "finetune" else [np.nan]
+                rows.append({
+                    "budget": budget, "seed": seed, "variant": name,
+                    "val_worst_group_accuracy": chosen["val_worst_group_accuracy"],
+                    "val_accuracy": chosen["val_accuracy"],
+                    "max_lambda_at_end": float(np.nanmax([result.history[f"lambda_{g}"].iloc[-1] for g in range(num_groups)]))
+                    if name != "finetune" else np.nan,
+                })  # fmt: skip
+                print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    table = pd.DataFrame(rows)
+    plain = table[table["variant"] == "finetune"].set_index(["budget", "seed"])
+    summary = []
+    for (budget, variant), group in table[table["variant"] != "finetune"].groupby(["budget", "variant"], sort=False):
+        paired = group.set_index(["budget", "seed"])
+        worst = 100 * (paired["val_worst_group_accuracy"] - plain["val_worst_group_accuracy"]).dropna()
+        overall = 100 * (paired["val_accuracy"] - plain["val_accuracy"]).dropna()
+        summary.append({
+            "budget": budget, "variant": variant, "seeds": len(worst),
+            "val worst-group, mitigate - finetune (points)": round(worst.mean(), 2),
+            "seeds favouring": int((worst > 0).sum()),
+            "val global, mitigate - finetune (points)": round(overall.mean(), 2),
+            "max lambda at end": round(group["max_lambda_at_end"].mean(), 3),
+        })  # fmt: skip
+    print("\nPer model (validation split):")
+    print(table.to_string(index=False))
+    print("\nPaired mean difference over seeds (validation split):")
+    print(pd.DataFrame(summary).to_string(index=False))
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    main()
