@@ -17,6 +17,7 @@ from linearization_fairness.finetuning import (
     heldout_slice,
     mitigate,
     multiplier_history,
+    multiplier_summary,
 )
 from linearization_fairness.models import freeze_masks, relu_sites, set_mask_mode
 from linearization_fairness.training import train
@@ -157,3 +158,16 @@ def test_multiplier_history_is_long_and_its_figure_has_a_line_per_group() -> Non
         fig_multipliers({"seed 0": long}, {0: "majority"})
     with pytest.raises(ValueError, match="pass the output of multiplier_history"):
         fig_multipliers({"seed 0": history}, ["majority", "minority"])
+
+
+def test_multiplier_summary_gives_each_groups_final_multiplier_and_its_violations() -> None:
+    history = pd.DataFrame({
+        "epoch": [1, 2, 3], "lambda_0": [0.1, 0.2, 0.4], "lambda_1": [0.0, 0.0, 0.0],
+        "violation_0": [2.0, 2.0, 4.0], "violation_1": [float("nan")] * 3,
+    })  # fmt: skip
+    summary = multiplier_summary(history)
+    assert summary["group_id"].tolist() == [0, 1]
+    assert summary["final_lambda"].tolist() == pytest.approx([0.4, 0.0])
+    assert summary["mean_violation"].iloc[0] == pytest.approx(8 / 3)
+    assert summary["final_violation"].iloc[0] == pytest.approx(4.0)
+    assert summary[["mean_violation", "final_violation"]].iloc[1].isna().all()  # never measured

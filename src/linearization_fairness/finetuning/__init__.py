@@ -2,7 +2,7 @@
 
 from linearization_fairness.finetuning.config import FinetuneConfig, MitigateConfig
 from linearization_fairness.finetuning.finetune import finetune, heldout_slice, mitigate
-from linearization_fairness.finetuning.multipliers import fig_multipliers, multiplier_history
+from linearization_fairness.finetuning.multipliers import fig_multipliers, multiplier_history, multiplier_summary
 from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
     MonitoredDistillation,
@@ -25,4 +25,5 @@ __all__ = [
     "heldout_slice",
     "mitigate",
     "multiplier_history",
+    "multiplier_summary",
 ]

@@ -8,6 +8,7 @@ from linearization_fairness.pipelines.report.nodes import (
     combine_experiments,
     combine_group_metrics,
     combine_model_metrics,
+    mitigation_diagnostics,
     write_report,
 )
 from linearization_fairness.sweep import Experiment
@@ -32,11 +33,13 @@ def create_pipeline(
     model_tables: list[str],
     group_tables: list[str],
     sources: dict[str, list[str] | dict[str, str] | None],
+    mitigated: list[str],
 ) -> Pipeline:
     """The experiment's tables, aggregates, figures and report. `model_tables` / `group_tables`:
     every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics`; `sources`: the
     inputs of the figures not drawn from the results tables (see figures.Source), None where the
-    experiment has none."""
+    experiment has none; `mitigated`: the cells whose fairness-aware finetune the mitigation
+    diagnostics describe."""
     nodes = [
         node(combine_model_metrics, model_tables, ["model_metrics", "model_metrics_csv"], name="combine_model_metrics"),
         node(combine_group_metrics, group_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
@@ -49,9 +52,18 @@ def create_pipeline(
         if figure is not None:
             nodes.append(figure)
             drawn.append(name)
-    report_inputs = [*TABLES, *(f"fig_{name}" for name in drawn)]
+    diagnostics = ["mitigation_diagnostics"] if mitigated else []
+    if mitigated:
+        inputs = ["data_info", *(f"{cell}.mitigate_{kind}" for cell in mitigated for kind in ("model_metrics", "history"))]
+        violations_on = experiment.config.mitigate.violations_on
+        nodes.append(bound_node(
+            mitigation_diagnostics, inputs, "mitigation_diagnostics", "mitigation_diagnostics", "report",
+            {"violations_on": violations_on}, violations_on=violations_on,
+        ))  # fmt: skip
+    report_inputs = [*TABLES, *diagnostics, *(f"fig_{name}" for name in drawn)]
     depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
-    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, experiment=experiment, figures=drawn))
+    settings = {"experiment": experiment, "figures": drawn, "with_mitigation": bool(mitigated)}
+    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, **settings))
     return Pipeline(nodes, tags="report")
 
 
