@@ -56,6 +56,7 @@ def main() -> None:
         "--test", action="store_true",
         help="also measure each chosen checkpoint on the TEST split: only once, for the final numbers of the chosen design",
     )  # fmt: skip
+    parser.add_argument("--skip-plain", action="store_true", help="leave out plain finetuning (already in another --out table)")
     parser.add_argument("--out", type=Path, help="also write the per-model table here (CSV)")
     parser.add_argument("--summarize", nargs="+", type=Path, help="only summarise per-model tables written by --out")
     args = parser.parse_args()
@@ -74,7 +75,7 @@ def main() -> None:
         base = load_artifact(models / f"base_s{seed}" / "base_model.pt")
         for budget in args.budgets:
             linearized = load_artifact(models / f"{args.method}_{budget}_s{seed}" / "linearized_model.pt")
-            runs = {"finetune": (finetune, config.finetune)}
+            runs = {} if args.skip_plain else {"finetune": (finetune, config.finetune)}
             runs |= {name: (mitigate, config.mitigate.model_copy(update=DESIGNS[name])) for name in args.designs}
             for name, (run, settings) in runs.items():
                 settings = type(settings).model_validate(settings.model_dump())
@@ -94,7 +95,8 @@ def main() -> None:
     table = pd.DataFrame(rows)
     if args.out:
         table.to_csv(args.out, index=False)
-    summarize(table)
+    if not args.skip_plain:
+        summarize(table)
 
 
 def summarize(table: pd.DataFrame) -> None:

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from linearization_fairness.finetuning import multiplier_summary
 from linearization_fairness.metrics.table import with_relative_drop
 from linearization_fairness.pipelines.report.figures import FIGURES
 from linearization_fairness.reporting import build_report_html, findings
@@ -35,17 +32,9 @@ def aggregate_groups(group_metrics: pd.DataFrame) -> pd.DataFrame:
     return aggregated_schema(GroupMetrics, GROUP_METRICS).validate(aggregate_over_seeds(group_metrics, GROUP_KEYS, GROUP_METRICS))
 
 
-def mitigation_diagnostics(data_info: dict[str, Any], *metrics_and_histories: pd.DataFrame, violations_on: str) -> pd.DataFrame:
-    """Per fairness-aware finetuned model and group, the final multiplier and the violations that
-    drove it; `metrics_and_histories` alternates each model's `model_metrics` row and its history."""
-    rows = []
-    for model_row, history in zip(metrics_and_histories[::2], metrics_and_histories[1::2]):
-        keys = model_row[[*MODEL_KEYS, "seed", "cell"]].iloc[0].to_dict()
-        summary = multiplier_summary(history)
-        names = [data_info["group_names"][group_id] for group_id in summary["group_id"]]
-        rows.append(summary.assign(**keys, group_name=names, violations_on=violations_on))
-    table = pd.concat(rows, ignore_index=True)
-    return MitigationDiagnostics.validate(table[list(MitigationDiagnostics.to_schema().columns)])
+def combine_mitigation_diagnostics(*tables: pd.DataFrame) -> pd.DataFrame:
+    """Every fairness-aware finetuned model's diagnostic rows (see evaluate.diagnose_mitigation)."""
+    return MitigationDiagnostics.validate(pd.concat(tables, ignore_index=True))
 
 
 def combine_experiments(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

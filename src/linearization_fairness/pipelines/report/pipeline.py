@@ -7,8 +7,8 @@ from linearization_fairness.pipelines.report.nodes import (
     aggregate_models,
     combine_experiments,
     combine_group_metrics,
+    combine_mitigation_diagnostics,
     combine_model_metrics,
-    mitigation_diagnostics,
     write_report,
 )
 from linearization_fairness.sweep import Experiment
@@ -54,12 +54,8 @@ def create_pipeline(
             drawn.append(name)
     diagnostics = ["mitigation_diagnostics"] if mitigated else []
     if mitigated:
-        inputs = ["data_info", *(f"{cell}.mitigate_{kind}" for cell in mitigated for kind in ("model_metrics", "history"))]
-        violations_on = experiment.config.mitigate.violations_on
-        nodes.append(bound_node(
-            mitigation_diagnostics, inputs, "mitigation_diagnostics", "mitigation_diagnostics", "report",
-            {"violations_on": violations_on}, violations_on=violations_on,
-        ))  # fmt: skip
+        inputs = [f"{cell}.mitigation_diagnostics" for cell in mitigated]
+        nodes.append(node(combine_mitigation_diagnostics, inputs, "mitigation_diagnostics", name="combine_mitigation_diagnostics"))
     report_inputs = [*TABLES, *diagnostics, *(f"fig_{name}" for name in drawn)]
     depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
     settings = {"experiment": experiment, "figures": drawn, "with_mitigation": bool(mitigated)}
