@@ -5,7 +5,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linearization_fairness.finetuning import multiplier_summary
 from linearization_fairness.metrics.table import measure_model
 from linearization_fairness.models import ModelArtifact
 from linearization_fairness.pipelines.common import split_tensors
@@ -47,12 +46,11 @@ def evaluate_model(
     return model_row, group_rows, predictions.assign(split="test", variant=variant, cell=cell.name)
 
 
-def diagnose_mitigation(data_info: dict[str, Any], model_metrics: pd.DataFrame, history: pd.DataFrame, *, cell: Cell) -> pd.DataFrame:
+def diagnose_mitigation(data_info: dict[str, Any], model_metrics: pd.DataFrame, model: ModelArtifact, *, cell: Cell) -> pd.DataFrame:
     """Per group of the cell's fairness-aware finetuned model: its final multiplier and the
-    violations that drove it (`history`), keyed as its `model_metrics` row. Written per cell, so
-    a rerun that reproduces the multipliers leaves the experiment's table fresh (the history's
-    timings change on every run)."""
-    summary = multiplier_summary(history)
+    violations that drove it (the summary its finetune stored with it), keyed as its
+    `model_metrics` row."""
+    summary = pd.DataFrame(model.metadata["multipliers"])
     keys = model_metrics[[*MODEL_KEYS, "seed", "cell"]].iloc[0].to_dict()
     names = [data_info["group_names"][group_id] for group_id in summary["group_id"]]
     table = summary.assign(**keys, group_name=names, violations_on=cell.config.mitigate.violations_on)
