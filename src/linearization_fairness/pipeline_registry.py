@@ -54,7 +54,7 @@ def _in_search(stages: Pipeline, search: Search) -> Pipeline:
 
 def experiment_pipeline(experiment: Experiment) -> Pipeline:
     parts = [data_prep.create_pipeline(experiment)]
-    model_tables, group_tables, prediction_tables = [], [], []
+    model_tables, group_tables, prediction_tables, mitigated = [], [], [], []
     parts += [_in_search(linearize.create_search_pipeline(search), search) for search in searches_of(experiment)]
     cells = cells_of(experiment)
     for cell in cells:
@@ -63,13 +63,15 @@ def experiment_pipeline(experiment: Experiment) -> Pipeline:
         model_tables += [f"{cell.name}.{variant}_model_metrics" for variant in variants]
         group_tables += [f"{cell.name}.{variant}_group_metrics" for variant in variants]
         prediction_tables += [f"{cell.name}.{variant}_predictions" for variant in variants]
+        if "mitigate" in variants:
+            mitigated.append(cell.name)
     # The per-cell figures show the first seed's linearized cells.
     shown = [cell for cell in cells if cell.seed == experiment.config.seeds[0] and cell.linearization is not None]
     sources = {"kept_by_layer": None, "multipliers": None, "decision_boundaries": _boundary_models(experiment, shown)}
     if shown:
         sources["kept_by_layer"] = {cell.name: f"{cell.name}.kept_by_layer_table" for cell in shown}
         sources["multipliers"] = {"data_info": "data_info"} | {cell.name: f"{cell.name}.mitigate_history" for cell in shown}
-    parts.append(report.create_pipeline(experiment, model_tables, group_tables, prediction_tables, sources))
+    parts.append(report.create_pipeline(experiment, model_tables, group_tables, prediction_tables, sources, mitigated))
     # One Pipeline of all parts: adding them one by one re-validates the growing graph each time.
     return Pipeline(Pipeline(parts), namespace=experiment.name)
 

@@ -14,8 +14,10 @@ from linearization_fairness.finetuning import (
     MitigateConfig,
     fig_multipliers,
     finetune,
+    heldout_slice,
     mitigate,
     multiplier_history,
+    multiplier_summary,
 )
 from linearization_fairness.models import freeze_masks, relu_sites, set_mask_mode
 from linearization_fairness.training import train
@@ -47,6 +49,34 @@ def test_mitigate_trains_weights_only_and_logs_multipliers_per_group() -> None:
     assert site.mode == "frozen" and torch.equal(site.keep, torch.arange(8) % 2 == 0)
     assert torch.equal(site.alpha, torch.ones(8))
     assert not torch.equal(student.fc1.weight, weights_before)
+
+
+def test_the_heldout_slice_is_a_seeded_stratified_share_of_each_group() -> None:
+    x, y, _ = TRAIN_SPLIT
+    group = torch.cat([torch.zeros(50, dtype=torch.long), torch.ones(10, dtype=torch.long), torch.full((4,), 2)])
+    rest, held = heldout_slice((x, y, group), 0.2, seed=0)
+    assert torch.bincount(held[2]).tolist() == [10, 2, 1]
+    assert torch.bincount(rest[2]).tolist() == [40, 8, 3]
+    # Disjoint and together the whole split: every training row lands in exactly one part.
+    rows = sorted(map(tuple, torch.cat([rest[0], held[0]]).tolist()))
+    assert rows == sorted(map(tuple, x.tolist()))
+    assert torch.equal(heldout_slice((x, y, group), 0.2, seed=0)[1][0], held[0])
+    assert not torch.equal(heldout_slice((x, y, group), 0.2, seed=1)[1][0], held[0])
+
+
+def test_mitigate_on_heldout_violations_never_trains_on_the_slice() -> None:
+    """With mu = 0 the penalty is nil, so the run is plain finetuning of the data it trains on:
+    exactly plain finetuning on the split less the slice, not on the whole split."""
+    runs = {}
+    rest, _ = heldout_slice(TRAIN_SPLIT, 0.25, seed=0)
+    settings = {"mitigate": (MitigateConfig(train=TRAIN, violations_on="heldout", heldout_fraction=0.25, mu=0), TRAIN_SPLIT)}
+    settings |= {"plain on the rest": (FinetuneConfig(train=TRAIN), rest), "plain on all": (FinetuneConfig(train=TRAIN), TRAIN_SPLIT)}
+    for name, (config, split) in settings.items():
+        teacher, student = _teacher_and_student()
+        run = mitigate if isinstance(config, MitigateConfig) else finetune
+        runs[name] = run(student, teacher, split, VAL_SPLIT, config, num_groups=3, seed=0).model.out.weight
+    torch.testing.assert_close(runs["mitigate"], runs["plain on the rest"])
+    assert not torch.allclose(runs["mitigate"], runs["plain on all"])
 
 
 def test_finetune_is_reproducible_and_logs_group_accuracies() -> None:
@@ -128,3 +158,16 @@ def test_multiplier_history_is_long_and_its_figure_has_a_line_per_group() -> Non
         fig_multipliers({"seed 0": long}, {0: "majority"})
     with pytest.raises(ValueError, match="pass the output of multiplier_history"):
         fig_multipliers({"seed 0": history}, ["majority", "minority"])
+
+
+def test_multiplier_summary_gives_each_groups_final_multiplier_and_its_violations() -> None:
+    history = pd.DataFrame({
+        "epoch": [1, 2, 3], "lambda_0": [0.1, 0.2, 0.4], "lambda_1": [0.0, 0.0, 0.0],
+        "violation_0": [2.0, 2.0, 4.0], "violation_1": [float("nan")] * 3,
+    })  # fmt: skip
+    summary = multiplier_summary(history)
+    assert summary["group_id"].tolist() == [0, 1]
+    assert summary["final_lambda"].tolist() == pytest.approx([0.4, 0.0])
+    assert summary["mean_violation"].iloc[0] == pytest.approx(8 / 3)
+    assert summary["final_violation"].iloc[0] == pytest.approx(4.0)
+    assert summary[["mean_violation", "final_violation"]].iloc[1].isna().all()  # never measured

@@ -197,6 +197,37 @@ def test_val_violations_use_the_whole_validation_split_in_eval_mode() -> None:
     assert model.training
 
 
+def test_heldout_violations_move_the_multipliers_where_training_violations_are_zero() -> None:
+    """A student that fits its training data: every training sample has the same loss, so the
+    paper's training-batch violations are 0; on held-out samples group 1 loses more."""
+    train_batch = (torch.tensor([[1.0, 0.0]] * 4), torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 1, 1]))
+    heldout = (torch.tensor([[1.0, 0.0], [1.0, 0.0], [3.0, 0.0], [5.0, 0.0]]), torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 1, 1]))
+    multipliers = {}
+    for source, split in (("train", None), ("heldout", heldout)):
+        teacher, model = tiny_mlp([6], 1, num_classes=2), tiny_mlp([6], 0, num_classes=2).train()
+        objective = FairnessAwareDistillation(
+            teacher, heldout, 2, temperature=4.0, alpha=0.5, mu=0.5, violations_on=source, heldout=split
+        )
+        objective.prepare(model, TrainConfig(), CPU)
+        objective.per_sample = lambda model, logits, x, y: x[:, 0]
+        x, y, group = train_batch
+        objective.loss(model, model(x), x, y, group, 0)
+        logged = objective.end_epoch(model, 1, {})
+        multipliers[source] = objective.multipliers.tolist()
+        assert model.training
+    assert multipliers["train"] == [0.0, 0.0]  # |L_g - L| = 0 on the training batch
+    # held out: L = 10/4, L_0 = 1, L_1 = 4, so each violation is 1.5 and each multiplier 0.5 * 1.5
+    assert logged["violation_0"] == logged["violation_1"] == pytest.approx(1.5)
+    assert multipliers["heldout"] == pytest.approx([0.75, 0.75])
+
+
+def test_a_heldout_split_comes_exactly_with_violations_on_heldout() -> None:
+    teacher = tiny_mlp([6], 1, num_classes=2)
+    for source, split in (("heldout", None), ("train", _batch())):
+        with pytest.raises(ValueError, match="pass a heldout split exactly when violations_on='heldout'"):
+            FairnessAwareDistillation(teacher, _batch(), 4, temperature=4.0, alpha=0.5, mu=0.1, violations_on=source, heldout=split)
+
+
 def test_state_round_trip_restores_multipliers_and_the_open_epoch() -> None:
     objective, model = _scripted(mu=0.5, lambda_init=0.2)
     _run_batches(objective, model, BATCHES[:1])

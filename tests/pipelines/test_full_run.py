@@ -71,6 +71,18 @@ def test_the_run_tables_stack_every_experiment(finished_run: Path) -> None:
         assert set(run_table["experiment"]) == {"digits", "toy2d", "styled"}
 
 
+def test_the_mitigation_diagnostic_covers_every_mitigated_model_and_group(finished_run: Path) -> None:
+    folder = finished_run / "data" / "test" / "08_reporting" / "digits"
+    diagnostics = pd.read_csv(folder / "mitigation_diagnostics.csv")
+    models = pd.read_parquet(folder / "model_metrics.parquet")
+    mitigated = models[models["variant"] == "mitigate"]
+    assert sorted(set(diagnostics["cell"])) == sorted(mitigated["cell"])
+    assert len(diagnostics) == 10 * len(mitigated)  # one row per digit
+    assert (diagnostics["final_lambda"] > 0).any()
+    html = (folder / "report.html").read_text()
+    assert "Mitigation diagnostic: final multiplier / mean violation per group" in html
+
+
 def test_every_figure_is_drawn_once_and_embedded_in_the_report(finished_run: Path) -> None:
     from linearization_fairness.pipelines.report.figures import FIGURES
 

@@ -12,6 +12,7 @@ from linearization_fairness.reporting.html import (
     SECTION_IDS,
     build_report_html,
     flatten_config,
+    mitigation_table,
     model_results_table,
     per_group_table,
 )
@@ -197,3 +198,16 @@ def test_helpers_flatten_config_and_widen_group_columns(aggregated) -> None:
     base = wide[wide["method"] == "base"].iloc[0]
     assert base["cat"] == "95.5 ± 6.4"  # 0.95 and 0.96: mean 95.5, 12.706 * 0.707 / sqrt(2) = 6.4
     assert len(wide) == len(models) == len(model_results_table(models))
+
+
+def test_the_mitigation_diagnostic_is_one_row_per_model_and_a_column_per_group() -> None:
+    keys = {"experiment": "e", "method": "snl", "budget": "250", "relus_kept": 250, "variant": "mitigate", "cell": "snl_b250_s0"}
+    diagnostics = pd.DataFrame([
+        keys | {"seed": 0, "group_id": 1, "group_name": "frog", "violations_on": "heldout", "final_lambda": 0.25, "mean_violation": 0.5, "final_violation": 0.4},
+        keys | {"seed": 0, "group_id": 0, "group_name": "cat", "violations_on": "heldout", "final_lambda": 0.0, "mean_violation": float("nan"), "final_violation": float("nan")},
+    ])  # fmt: skip
+    table = mitigation_table(diagnostics)
+    assert list(table.columns[-2:]) == ["cat", "frog"]
+    assert table[["seed", "violations_on", "cat", "frog"]].values.tolist() == [[0, "heldout", "0.000 / –", "0.250 / 0.500"]]
+    page = build_report_html("t", {}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, [], mitigation=diagnostics)
+    assert "0.250 / 0.500" in section(page, "results")

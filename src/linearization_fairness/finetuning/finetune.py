@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 from torch import nn
 
+from linearization_fairness.data.splits import stratified_split
 from linearization_fairness.finetuning.config import FinetuneConfig, LabelFreeConfig, MitigateConfig
 from linearization_fairness.finetuning.objective import (
     FairnessAwareDistillation,
@@ -52,9 +54,13 @@ def mitigate(
     """The paper's fairness-aware finetuning of `student` in place.
 
     The history carries lambda_<g>, violation_<g> and val_accuracy_<g> per epoch (see
-    `multiplier_history`). `config.select_on` may be "val_worst_group_accuracy".
+    `multiplier_history`). `config.select_on` may be "val_worst_group_accuracy". With
+    violations_on="heldout" the student trains on `train` less the slice `heldout_slice` carves.
     """
     _check_pair(student, teacher, train, num_groups)
+    heldout = None
+    if config.violations_on == "heldout":
+        train, heldout = heldout_slice(train, config.heldout_fraction, seed)
     objective = FairnessAwareDistillation(
         teacher,
         val,
@@ -66,6 +72,7 @@ def mitigate(
         lambda_max=config.lambda_max,
         update=config.update,
         violations_on=config.violations_on,
+        heldout=heldout,
         groups=config.groups,
     )
     return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
@@ -88,6 +95,14 @@ def label_free(
         teacher, val, num_groups, config.temperature, config.kd_alpha, config.worst_fraction
     )
     return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
+
+
+def heldout_slice(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
+    """(the rest, the slice): `fraction` of each group's samples of `train`, drawn by `seed`; each
+    group keeps at least one sample in the rest, and a group too small for round(fraction * n) >= 1
+    sends none to the slice (its violation is then not measured)."""
+    rest, held, _ = stratified_split(train[2].numpy(), fraction, 0.0, np.random.default_rng(seed))
+    return tuple(part[rest] for part in train), tuple(part[held] for part in train)
 
 
 def _check_pair(student: nn.Module, teacher: nn.Module, train: Split, num_groups: int) -> None:

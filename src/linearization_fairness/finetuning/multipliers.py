@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 MULTIPLIER_COLUMN = re.compile(r"lambda_(\d+)")
 HISTORY_COLUMNS = ("epoch", "group", "lambda", "violation")
+SUMMARY_COLUMNS = ("group_id", "final_lambda", "mean_violation", "final_violation")
 
 
 def multiplier_history(history: pd.DataFrame) -> pd.DataFrame:
@@ -31,6 +32,20 @@ def multiplier_history(history: pd.DataFrame) -> pd.DataFrame:
     ]  # fmt: skip
     long = pd.concat(tables, ignore_index=True).sort_values(["epoch", "group"], ignore_index=True)
     return long[list(HISTORY_COLUMNS)]
+
+
+def multiplier_summary(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: its multiplier after the last epoch, and the violation |L_g - L| that
+    drove it, averaged over the epochs that measured it and at the last epoch (NaN if never
+    measured). Why a mitigation moved a model or did not: small violations keep multipliers small."""
+    long = multiplier_history(history)
+    last = long[long["epoch"] == long["epoch"].max()].set_index("group")
+    return pd.DataFrame({
+        "group_id": last.index.astype(int),
+        "final_lambda": last["lambda"].to_numpy(),
+        "mean_violation": long.groupby("group")["violation"].mean().reindex(last.index).to_numpy(),
+        "final_violation": last["violation"].to_numpy(),
+    })  # fmt: skip
 
 
 def fig_multipliers(histories: Mapping[str, pd.DataFrame], group_names: Mapping[int, str] | Sequence[str]) -> Figure:

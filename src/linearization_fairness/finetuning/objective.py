@@ -92,8 +92,9 @@ class FairnessAwareDistillation(MonitoredDistillation):
     """KD finetuning + sum_g lambda_g * |L_g - L|, with the multipliers raised by dual ascent.
 
     update="epoch": lambda_g += mu * the mean of |L_g - L| over the epoch's batches that hold
-    group g (violations_on="train"), or * |L_g - L| on the whole validation split with the model
-    in eval mode (violations_on="val"). update="batch": lambda_g += mu * |L_g - L| after every
+    group g (violations_on="train"), or * |L_g - L| on a whole held-out split with the model in
+    eval mode: the validation split (violations_on="val") or `heldout`, samples the student does
+    not train on (violations_on="heldout"). update="batch": lambda_g += mu * |L_g - L| after every
     training step. Multipliers stay in [0, lambda_max]; groups outside `groups` keep lambda_g = 0.
     Logs lambda_<g> (after the epoch's update), violation_<g> (NaN if g was never measured) and
     the epoch's mean penalty.
@@ -113,9 +114,14 @@ class FairnessAwareDistillation(MonitoredDistillation):
         lambda_max: float | None = None,
         update: str = "epoch",
         violations_on: str = "train",
+        heldout: Split | None = None,
         groups: list[int] | None = None,
     ) -> None:
         super().__init__(teacher, val, num_groups, temperature, alpha)
+        if (violations_on == "heldout") != (heldout is not None):
+            raise ValueError("pass a heldout split exactly when violations_on='heldout'")
+        if heldout is not None:
+            check_group_ids("heldout", heldout[2], num_groups)
         if groups is not None and max(groups) >= num_groups:
             raise ValueError(
                 f"mitigate.groups={groups} names ids >= num_groups={num_groups}; group ids run 0..{num_groups - 1}"
@@ -126,6 +132,7 @@ class FairnessAwareDistillation(MonitoredDistillation):
         self.lambda_max = lambda_max
         self.update = update
         self.violations_on = violations_on
+        self.heldout = heldout
         self.groups = list(range(num_groups)) if groups is None else sorted(groups)
         self.constrained = torch.zeros(num_groups, dtype=torch.bool)
         self.constrained[self.groups] = True
@@ -141,6 +148,9 @@ class FairnessAwareDistillation(MonitoredDistillation):
         super().prepare(model, config, device)
         for name in (*self._STATE_TENSORS, "constrained", "last_violation"):
             setattr(self, name, getattr(self, name).to(device))
+        if self.heldout is not None:
+            x, y, group = self.heldout
+            self.heldout = (x.to(device), y.to(device).long(), group.to(device).long())
 
     def loss(
         self,
@@ -169,8 +179,12 @@ class FairnessAwareDistillation(MonitoredDistillation):
     def end_epoch(self, model: nn.Module, epoch: int, metrics: dict[str, float]) -> dict[str, Any]:
         val_logits = evaluate_logits(model, self.val[0], self.eval_batch_size)
         if self.violations_on == "val":
-            violations = self._val_violations(model, val_logits)
+            violations = self._held_out_violations(model, self.val, val_logits)
             measured = torch.bincount(self.val[2], minlength=self.num_groups) > 0
+        elif self.violations_on == "heldout":
+            heldout_logits = evaluate_logits(model, self.heldout[0], self.eval_batch_size)
+            violations = self._held_out_violations(model, self.heldout, heldout_logits)
+            measured = torch.bincount(self.heldout[2], minlength=self.num_groups) > 0
         else:
             violations = self.violation_sum / self.batches_with_group.clamp(min=1)
             measured = self.batches_with_group > 0
@@ -193,13 +207,13 @@ class FairnessAwareDistillation(MonitoredDistillation):
             step = torch.where(self.constrained, self.mu * violations, 0.0)
             self.multipliers = (self.multipliers + step).clamp(min=0.0, max=self.lambda_max)
 
-    def _val_violations(self, model: nn.Module, val_logits: torch.Tensor) -> torch.Tensor:
-        """|L_g - L| of the finetune loss on the whole validation split (teacher and student in eval mode)."""
-        x, y, group = self.val
+    def _held_out_violations(self, model: nn.Module, split: Split, logits: torch.Tensor) -> torch.Tensor:
+        """|L_g - L| of the finetune loss on the whole of `split` (teacher and student in eval mode)."""
+        x, y, group = split
         size = self.eval_batch_size
         with torch.no_grad():
             per_sample = torch.cat([
-                self.per_sample(model, val_logits[rows], x[rows], y[rows])
+                self.per_sample(model, logits[rows], x[rows], y[rows])
                 for rows in (slice(start, start + size) for start in range(0, len(x), size))
             ])  # fmt: skip
         gaps, _ = group_mean_gaps(per_sample, group, self.num_groups)

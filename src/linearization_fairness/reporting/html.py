@@ -232,6 +232,32 @@ def statistics_body(group_differences: pd.DataFrame, model_differences: pd.DataF
     )
 
 
+def mitigation_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
+    """One row per fairness-aware finetuned model, one column per group: "final lambda_g / mean
+    violation |L_g - L|" (the violation is "–" where never measured)."""
+    if diagnostics.empty:
+        return pd.DataFrame()
+    cells = diagnostics.assign(
+        cell=[
+            f"{lam:.3f} / " + ("–" if pd.isna(violation) else f"{violation:.3f}")
+            for lam, violation in zip(diagnostics["final_lambda"], diagnostics["mean_violation"])
+        ]
+    )
+    index = [*MODEL_COLUMNS, "seed", "violations_on"]
+    wide = cells.pivot_table(index=index, columns="group_name", values="cell", aggfunc="first", sort=False)
+    order = cells.sort_values("group_id")["group_name"].unique()
+    return wide.reindex(columns=order).fillna("–").reset_index().rename_axis(columns=None).rename(columns=MODEL_COLUMNS)
+
+
+MITIGATION_NOTE = (
+    '<p class="note">Per fairness-aware finetuned model and group: the Lagrange multiplier after the last '
+    "epoch / the violation |L_g - L| that drove it, averaged over epochs, measured where violations_on says "
+    "(train: the training batches, the paper's form; heldout: a slice of the training split not trained on; "
+    "val: the validation split). Multipliers near 0 mean the penalty had nothing to act on: a student that "
+    "fits its training data has violations near 0 on its training batches.</p>"
+)
+
+
 def group_statistics_table(group_statistics: pd.DataFrame) -> pd.DataFrame:
     """Per group: count and share of each split side by side (the data_prep table is one row per split)."""
     needed = {"split", "group_id", "group_name", "count", "share"}
@@ -339,6 +365,7 @@ def build_report_html(
     task: tuple[str, str] | None = None,
     comparison: pd.DataFrame | None = None,
     group_label: pd.DataFrame | None = None,
+    mitigation: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string.
 
@@ -351,6 +378,7 @@ def build_report_html(
     (paper Fig. 1) when it is among `figures`.
     `task`: (target, group) attributes; `comparison`: the finetunes' paired differences from plain
     finetuning (reporting.groups); `group_label`: group_label_metrics, shown where the group is not the label.
+    `mitigation`: the mitigation diagnostics (results.MitigationDiagnostics), if any.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -371,6 +399,12 @@ def build_report_html(
             + table_html(per_group_table(groups, "accuracy", 100.0))
             + "<h3>Per group: relative accuracy drop vs the all-ReLU model of the same seed (%)</h3>"
             + table_html(per_group_table(groups, "relative_drop", 100.0))
+        )
+    if mitigation is not None:
+        results_body += (
+            "<h3>Mitigation diagnostic: final multiplier / mean violation per group</h3>"
+            + MITIGATION_NOTE
+            + table_html(mitigation_table(mitigation))
         )
     if not models.empty:
         cost_body = table_html(cost_table(models, pi_cost))

@@ -118,6 +118,22 @@ class GroupMetrics(CellGroupMetrics):
     relative_drop: Series[float] = pa.Field(nullable=True)
 
 
+class MitigationDiagnostics(_ModelKeys):
+    """One row per group of one fairness-aware finetuned model: its multiplier after the last
+    epoch, the mean (over epochs) and last violation |L_g - L| that drove it (NaN where never
+    measured), and where the violations were measured (`violations_on`)."""
+
+    group_id: Series[int] = pa.Field(ge=0)
+    group_name: Series[str]
+    violations_on: Series[str]
+    final_lambda: Series[float] = pa.Field(ge=0)
+    mean_violation: Series[float] = pa.Field(ge=0, nullable=True)
+    final_violation: Series[float] = pa.Field(ge=0, nullable=True)
+
+    class Config:
+        unique = [*GROUP_KEYS, "seed"]
+
+
 def aggregated_schema(table: type[pa.DataFrameModel], metrics: tuple[str, ...]) -> pa.DataFrameSchema:
     """The seed aggregate of `table`: its columns but the seed, cell and metrics; `n_seeds`; and
     mean, std and ci95 of each metric (NaN std and ci95 with a single seed)."""

@@ -8,7 +8,7 @@ import pandas as pd
 from linearization_fairness.metrics.table import measure_model
 from linearization_fairness.models import ModelArtifact
 from linearization_fairness.pipelines.common import split_tensors
-from linearization_fairness.results import CellGroupMetrics, ModelMetrics, is_minority
+from linearization_fairness.results import MODEL_KEYS, CellGroupMetrics, MitigationDiagnostics, ModelMetrics, is_minority
 from linearization_fairness.sweep import Cell
 from linearization_fairness.training import resolve_device
 
@@ -44,3 +44,14 @@ def evaluate_model(
     groups = groups.assign(**keys, train_share=train_share, is_minority=is_minority(train_share, len(data_info["group_names"])))
     group_rows = CellGroupMetrics.validate(groups[list(CellGroupMetrics.to_schema().columns)])
     return model_row, group_rows, predictions.assign(split="test", variant=variant, cell=cell.name)
+
+
+def diagnose_mitigation(data_info: dict[str, Any], model_metrics: pd.DataFrame, model: ModelArtifact, *, cell: Cell) -> pd.DataFrame:
+    """Per group of the cell's fairness-aware finetuned model: its final multiplier and the
+    violations that drove it (the summary its finetune stored with it), keyed as its
+    `model_metrics` row."""
+    summary = pd.DataFrame(model.metadata["multipliers"])
+    keys = model_metrics[[*MODEL_KEYS, "seed", "cell"]].iloc[0].to_dict()
+    names = [data_info["group_names"][group_id] for group_id in summary["group_id"]]
+    table = summary.assign(**keys, group_name=names, violations_on=cell.config.mitigate.violations_on)
+    return MitigationDiagnostics.validate(table[list(MitigationDiagnostics.to_schema().columns)])

@@ -7,7 +7,9 @@ from linearization_fairness.pipelines.report.figures import FIGURES
 from linearization_fairness.reporting import build_report_html, findings, headline
 from linearization_fairness.reporting.provenance import provenance
 from linearization_fairness.reporting.statistics import paired_statistics
-from linearization_fairness.results import GROUP_KEYS, GROUP_METRICS, MODEL_KEYS, MODEL_METRICS, GroupMetrics, ModelMetrics, aggregated_schema
+from linearization_fairness.results import (
+    GROUP_KEYS, GROUP_METRICS, MODEL_KEYS, MODEL_METRICS, GroupMetrics, MitigationDiagnostics, ModelMetrics, aggregated_schema,
+)  # fmt: skip
 from linearization_fairness.results.schema import accuracy_intervals_schema, differences_schema
 from linearization_fairness.reporting.aggregate import aggregate_over_seeds
 from linearization_fairness.reporting.groups import group_label_metrics, paired_finetune_differences
@@ -56,6 +58,11 @@ def compare_models(
     return tuple(schema.validate(tables[name]) for name, schema in STATISTICS_TABLES.items())
 
 
+def combine_mitigation_diagnostics(*tables: pd.DataFrame) -> pd.DataFrame:
+    """Every fairness-aware finetuned model's diagnostic rows (see evaluate.diagnose_mitigation)."""
+    return MitigationDiagnostics.validate(pd.concat(tables, ignore_index=True))
+
+
 def combine_experiments(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One of the whole run's tables: every experiment's stacked (Parquet and CSV)."""
     combined = pd.concat(tables, ignore_index=True)
@@ -76,11 +83,14 @@ def write_report(
     accuracy_intervals: pd.DataFrame,
     model_metrics: pd.DataFrame,
     group_label: pd.DataFrame,
-    *pngs: bytes,
+    *inputs: bytes | pd.DataFrame,
     experiment: Experiment,
     figures: list[str],
+    with_mitigation: bool,
 ) -> str:
-    """The self-contained report.html of one experiment, embedding the PNGs of `figures`."""
+    """The self-contained report.html of one experiment, embedding the PNGs of `figures`; `inputs`:
+    the mitigation diagnostics first if `with_mitigation`, then the PNGs."""
+    mitigation, pngs = (inputs[0], inputs[1:]) if with_mitigation else (None, inputs)
     data = experiment.config.data
     return build_report_html(
         f"Disparate impact of ReLU linearization: {experiment.name}",
@@ -98,4 +108,5 @@ def write_report(
         task=(data.target, data.group),
         comparison=paired_finetune_differences(model_metrics),
         group_label=None if data.group_is_label else group_label,
+        mitigation=mitigation,
     )

@@ -8,6 +8,7 @@ from linearization_fairness.pipelines.report.nodes import (
     aggregate_models,
     combine_experiments,
     combine_group_metrics,
+    combine_mitigation_diagnostics,
     combine_model_metrics,
     compare_models,
     measure_group_label_metrics,
@@ -39,12 +40,14 @@ def create_pipeline(
     group_tables: list[str],
     prediction_tables: list[str],
     sources: dict[str, list[str] | dict[str, str] | None],
+    mitigated: list[str],
 ) -> Pipeline:
     """The experiment's tables, aggregates, figures and report. `model_tables` / `group_tables` /
     `prediction_tables`: every evaluated model's `<cell>.<variant>_model_metrics` / `_group_metrics` /
     `_predictions`; `sources`: the inputs of the figures not drawn from the results tables (see
-    figures.Source), None where the experiment has none. Every model is also measured per (group,
-    label) from its predictions, which the report shows where the group is not the label."""
+    figures.Source), None where the experiment has none; `mitigated`: the cells whose fairness-aware
+    finetune the mitigation diagnostics describe. Every model is also measured per (group, label)
+    from its predictions, which the report shows where the group is not the label."""
     nodes = [
         node(combine_model_metrics, model_tables, ["model_metrics", "model_metrics_csv"], name="combine_model_metrics"),
         node(combine_group_metrics, group_tables, ["group_metrics", "group_metrics_csv"], name="combine_group_metrics"),
@@ -64,9 +67,14 @@ def create_pipeline(
             nodes.append(figure)
             drawn.append(name)
     nodes.append(node(measure_group_label_metrics, ["model_metrics", "data_info", *prediction_tables], "group_label_metrics", name="measure_group_label_metrics"))
-    report_inputs = [*TABLES, "model_metrics", "group_label_metrics", *(f"fig_{name}" for name in drawn)]
+    diagnostics = ["mitigation_diagnostics"] if mitigated else []
+    if mitigated:
+        inputs = [f"{cell}.mitigation_diagnostics" for cell in mitigated]
+        nodes.append(node(combine_mitigation_diagnostics, inputs, "mitigation_diagnostics", name="combine_mitigation_diagnostics"))
+    report_inputs = [*TABLES, "model_metrics", "group_label_metrics", *diagnostics, *(f"fig_{name}" for name in drawn)]
     depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
-    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, experiment=experiment, figures=drawn))
+    settings = {"experiment": experiment, "figures": drawn, "with_mitigation": bool(mitigated)}
+    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, **settings))
     return Pipeline(nodes, tags="report")
 
 
