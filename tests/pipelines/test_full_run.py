@@ -140,10 +140,11 @@ def test_group_metrics_hold_every_model_of_every_cell(finished_run: Path) -> Non
 def test_the_paired_comparisons_and_intervals_are_written_for_every_pair(finished_run: Path) -> None:
     reporting = finished_run / "data" / "test" / "08_reporting" / "digits"
     models = pd.read_csv(reporting / "aggregated_model_differences.csv", dtype={"budget": str})
-    against_base = {("finetune_only", "finetune")} | {(method, variant) for method in ("snl", "random", "deepreduce") for variant in ("finetune", "mitigate")}
+    finetunes = ("finetune", "mitigate", "label_free")
+    against_base = {("finetune_only", "finetune")} | {(method, variant) for method in ("snl", "random", "deepreduce") for variant in finetunes}
     assert set(zip(models["method"], models["variant"], models["reference"])) == (
         {(method, variant, "base") for method, variant in against_base}
-        | {(method, "mitigate", "finetune") for method in ("snl", "random", "deepreduce")}
+        | {(method, variant, "finetune") for method in ("snl", "random", "deepreduce") for variant in finetunes[1:]}
     )
     assert set(models["n_seeds"]) == {2}
     assert (models["worst_group_difference_sample_low"] <= models["worst_group_difference_sample_high"]).all()

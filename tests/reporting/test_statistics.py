@@ -12,6 +12,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score
 
 from linearization_fairness.reporting.statistics import (
+    comparisons,
     QUANTILES,
     StatisticsConfig,
     bootstrap_weights,
@@ -168,3 +169,16 @@ def test_models_measured_on_other_samples_or_unmeasured_are_refused() -> None:
         paired_statistics(models, groups, shifted, config)
     with pytest.raises(ValidationError, match="greater than or equal to 100"):
         StatisticsConfig(bootstrap_samples=10)
+
+
+def test_every_finetune_but_the_plain_one_is_paired_with_the_plain_one_of_its_cell() -> None:
+    keys = {"experiment": "x", "budget": "250", "relus_kept": 250, "seed": 0}
+    models = pd.DataFrame(
+        [{**keys, "method": "base", "budget": "all", "variant": "base", "cell": "base_s0"}]
+        + [{**keys, "method": "snl", "variant": variant, "cell": "snl_b250_s0"} for variant in ("finetune", "mitigate", "label_free")]
+    )
+    pairs = comparisons(models)
+    assert set(zip(pairs["variant"], pairs["reference"], pairs["reference_cell"])) == {
+        ("finetune", "base", "base_s0"), ("mitigate", "base", "base_s0"), ("label_free", "base", "base_s0"),
+        ("mitigate", "finetune", "snl_b250_s0"), ("label_free", "finetune", "snl_b250_s0"),
+    }  # fmt: skip

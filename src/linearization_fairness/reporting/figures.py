@@ -89,7 +89,9 @@ FIGURE_CAPTIONS = {
     "margin_vs_accuracy": "Group accuracy against the mean top-1 minus top-2 softmax probability, a distance to "
     "the decision boundary (paper Fig. 8, right): minority groups should sit closer to the boundary.",
     "hessian_by_group": "Top eigenvalue of each group's loss Hessian per ReLU budget (paper Fig. 4): "
-    "look for higher curvature on minority groups.",
+    "look for higher curvature on minority groups. Measured on the test split: the group's mean loss over "
+    "batches of up to evaluate.hessian_batch_size of its samples (those drawn by diagnostics_per_group, or "
+    "all), the maximum over batches; the values depend on that batch, so compare only runs that share it.",
     "mitigation_effect": "Accuracy of fairness-aware finetuning minus plain distillation finetuning, per group and "
     "budget (paper Fig. 9): bars above zero mean the mitigation helped that group.",
     "worst_group_vs_cost": "Worst-group accuracy against the estimated private-inference cost of each model: "

@@ -199,7 +199,7 @@ def accuracy_interval_table(intervals: pd.DataFrame) -> pd.DataFrame:
 
 STATISTICS_NOTE = (
     '<p class="note">Each comparison pairs two models of the same seed on the same test samples: '
-    "fairness-aware minus plain finetuning of the same cell, and every other model minus the all-ReLU model "
+    "each other finetune (fairness-aware, label-free) minus plain finetuning of the same cell, and every other model minus the all-ReLU model "
     "of its seed. Cells: the mean over seeds of the paired differences ± the half-width of its Student-t 95% "
     "confidence interval over seeds, then [the 95% bootstrap interval of that mean over test samples]; "
     '"(CI includes 0 over ...)" marks a difference that one of them does not tell apart from 0. '
@@ -219,7 +219,7 @@ def statistics_body(group_differences: pd.DataFrame, model_differences: pd.DataF
         return NO_PAIRS
     return (
         STATISTICS_NOTE
-        + "<h3>Fairness-aware minus plain finetuning</h3>"
+        + "<h3>Each finetune minus plain finetuning (fairness-aware, label-free)</h3>"
         + table_html(paired_table(model_differences, "finetune", ["worst_group_difference", "overall_difference"]))
         + "<h3>Minus the all-ReLU model</h3>"
         + table_html(paired_table(model_differences, "base", list(PAIR_COLUMNS)))

@@ -36,7 +36,6 @@ from linearization_fairness.reporting.aggregate import (
     BASE_METHOD,
     BASE_VARIANT,
     CONFIDENCE,
-    MITIGATED_VARIANT,
     PLAIN_VARIANT,
     aggregate_over_seeds,
 )
@@ -140,14 +139,16 @@ def _test_samples(
 def comparisons(models: pd.DataFrame) -> pd.DataFrame:
     """The pairs to compare, one row each: the compared model's keys, seed and cell, `reference`
     (the variant it is compared against) and `reference_cell`: every model but the base ones
-    against the base model of its seed, each mitigated model against the plain one of its cell."""
+    against the base model of its seed, every other finetune (fairness-aware, label-free) against
+    the plain one of its cell."""
     models = models[["experiment", "method", "budget", "relus_kept", "variant", "seed", "cell"]]
     base = models.loc[models["method"] == BASE_METHOD, ["experiment", "seed", "cell"]]
     against_base = models[models["variant"] != BASE_VARIANT].merge(
         base.rename(columns={"cell": "reference_cell"}), on=["experiment", "seed"], validate="many_to_one"
     )
     plain = models.loc[models["variant"] == PLAIN_VARIANT, ["experiment", "seed", "cell"]]
-    against_plain = models[models["variant"] == MITIGATED_VARIANT].merge(plain, on=["experiment", "seed", "cell"])
+    others = ~models["variant"].isin([BASE_VARIANT, PLAIN_VARIANT])
+    against_plain = models[others].merge(plain, on=["experiment", "seed", "cell"])
     return pd.concat(
         [
             against_base.assign(reference=BASE_VARIANT),
