@@ -13,6 +13,8 @@ ordered by the ReLUs they keep and written as declared with that count ("250 ReL
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from linearization_fairness.reporting.aggregate import (
@@ -48,13 +50,18 @@ def findings(
     first three findings describe (plain KD finetuning by default). With several experiments in the
     tables every sentence starts with "[experiment] ".
     """
-    tables = (groups, models, group_differences, model_differences)
+    return _per_experiment(_experiment_findings, (groups, models, group_differences, model_differences), variant)
+
+
+def _per_experiment(sentences_of: Callable[..., list[str]], tables: tuple[pd.DataFrame, ...], variant: str) -> list[str]:
+    """`sentences_of(*tables, variant)` for each experiment's rows, prefixed "[experiment] " when
+    the tables hold several."""
     experiments = sorted(set().union(*(table["experiment"] for table in tables)))
     sentences = []
     for experiment in experiments:
         prefix = f"[{experiment}] " if len(experiments) > 1 else ""
         own = [table[table["experiment"] == experiment] for table in tables]
-        sentences += [prefix + sentence for sentence in _experiment_findings(*own, variant)]
+        sentences += [prefix + sentence for sentence in sentences_of(*own, variant)]
     return sentences
 
 
@@ -68,28 +75,24 @@ def headline(
     """The report's opening sentences, for the first linearization method (SNL when the sweep has
     it): who loses most at its lowest budget, how the minority-majority gap moves with the budget,
     and what the fairness-aware finetune does at the lowest budget. Tables as for `findings`."""
-    tables = (groups, models, group_differences, model_differences)
-    experiments = sorted(set().union(*(table["experiment"] for table in tables)))
-    sentences = []
-    for experiment in experiments:
-        prefix = f"[{experiment}] " if len(experiments) > 1 else ""
-        own_groups, own_models, own_group_differences, own_model_differences = (
-            table[table["experiment"] == experiment] for table in tables
-        )
-        methods = linearization_methods(own_group_differences)
-        if not methods:
-            continue
-        method = methods[0]
-        candidates = [
-            _largest_loss_at_lowest_budget(_against(own_group_differences, BASE_VARIANT), own_models, method, variant),
-            _minority_gap_trend(_against(own_model_differences, BASE_VARIANT), method, variant),
-            *_mitigation_effect(  # lowest budget first
-                own_groups, own_models, _against(own_group_differences, PLAIN_VARIANT),
-                _against(own_model_differences, PLAIN_VARIANT), method,
-            )[:1],
-        ]  # fmt: skip
-        sentences += [prefix + sentence for sentence in candidates if sentence is not None]
-    return sentences
+    return _per_experiment(_experiment_headline, (groups, models, group_differences, model_differences), variant)
+
+
+def _experiment_headline(
+    groups: pd.DataFrame, models: pd.DataFrame, group_differences: pd.DataFrame, model_differences: pd.DataFrame, variant: str
+) -> list[str]:
+    methods = linearization_methods(group_differences)
+    if not methods:
+        return []
+    method = methods[0]
+    candidates = [
+        _largest_loss_at_lowest_budget(_against(group_differences, BASE_VARIANT), models, method, variant),
+        _minority_gap_trend(_against(model_differences, BASE_VARIANT), method, variant),
+        *_mitigation_effect(  # lowest budget first
+            groups, models, _against(group_differences, PLAIN_VARIANT), _against(model_differences, PLAIN_VARIANT), method,
+        )[:1],
+    ]  # fmt: skip
+    return [sentence for sentence in candidates if sentence is not None]
 
 
 def _experiment_findings(
