@@ -29,7 +29,7 @@ def test_a_bad_parameter_is_one_line_and_a_failed_exit_and_the_switch_shows_the_
 def test_stale_lists_what_a_run_would_do_and_runs_nothing(project_copy: Path) -> None:
     result = _kedro(project_copy, "stale", "--env", "test", "--pipelines", "data_prep")
     assert result.returncode == 0, result.stderr
-    assert "digits.prepare_data: missing" in result.stdout and "2 of 2 nodes of 'data_prep'" in result.stdout
+    assert "digits.prepare_data: missing" in result.stdout and "3 of 3 nodes of 'data_prep'" in result.stdout
     assert not (project_copy / "data" / "test" / "05_model_input").exists()
 
 
