@@ -36,6 +36,18 @@ DESIGNS = {
     "heldout 0.2, mu 0.2": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.2},
     "heldout 0.2, mu 0.5": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.5},
     "heldout 0.2, mu 2": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 2.0},
+    # (L_g - L)_+ with L held fixed: the penalty only adds weight to groups above the mean loss.
+    # Smaller steps: a student that starts far off on a group (digits_styled's negatives) has
+    # held-out violations of 5-25 loss units, so mu 0.05 puts its multiplier at the cap in one epoch.
+    "heldout 0.2, mu 0.005": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.005},
+    "heldout 0.2, mu 0.02": {"violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.02},
+    # (L_g - L)_+ with L held fixed: the penalty only adds weight to groups above the mean loss.
+    "excess, heldout 0.2, mu 0.005": {"penalty": "excess", "violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.005},
+    "excess, heldout 0.2, mu 0.02": {"penalty": "excess", "violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.02},
+    "excess, heldout 0.2, mu 0.05": {"penalty": "excess", "violations_on": "heldout", "heldout_fraction": 0.2, "mu": 0.05},
+    "train, mu 0.005": {"violations_on": "train", "heldout_fraction": None, "mu": 0.005},
+    "excess, train, mu 0.005": {"penalty": "excess", "violations_on": "train", "heldout_fraction": None, "mu": 0.005},
+    "excess, train, mu 0.05": {"penalty": "excess", "violations_on": "train", "heldout_fraction": None, "mu": 0.05},
 }
 
 

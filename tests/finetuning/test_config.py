@@ -42,6 +42,7 @@ def test_a_partial_train_block_keeps_the_finetune_recipe() -> None:
         (MitigateConfig, {"kd_alpha": -0.1}, ("kd_alpha",), "Input should be greater than or equal to 0"),
         (MitigateConfig, {"mu": -0.01}, ("mu",), "Input should be greater than or equal to 0"),
         (MitigateConfig, {"update": "step"}, ("update",), "Input should be 'epoch' or 'batch'"),
+        (MitigateConfig, {"penalty": "square"}, ("penalty",), "Input should be 'gap' or 'excess'"),
         (MitigateConfig, {"violations_on": "test"}, ("violations_on",), "Input should be 'train', 'val' or 'heldout'"),
         (MitigateConfig, {"violations_on": "heldout"}, (), "violations_on 'heldout' needs heldout_fraction"),
         (MitigateConfig, {"heldout_fraction": 0.2}, (), "heldout_fraction applies only to violations_on 'heldout'"),

@@ -122,6 +122,36 @@ def test_group_mean_gaps_match_a_per_group_loop_and_skip_absent_groups() -> None
     assert values.grad is not None and values.grad.abs().sum() > 0
 
 
+
+def _sample_weights(penalty: str, multipliers: torch.Tensor) -> torch.Tensor:
+    """d(mean loss + sum_g lambda_g * violation_g) / d(per-sample loss): each sample's weight in
+    the finetune's step. 91 majority samples (group 0) at loss 0.1, 9 minority ones at loss 2."""
+    group = torch.tensor([0] * 91 + [1] * 9)
+    values = torch.where(group == 0, 0.1, 2.0).requires_grad_()
+    gaps, _ = group_mean_gaps(values, group, 2, penalty)
+    (values.mean() + (multipliers * gaps).sum()).backward()
+    return values.grad
+
+
+def test_the_papers_gap_penalty_inverts_the_majoritys_loss_with_two_groups_and_excess_never_does() -> None:
+    # lambda_minority = 1, the cap: under the paper's |L_g - L| a majority sample's weight is
+    # (1 - lambda_1) / n + lambda_0 (1 / n - 1 / n_0), about -1e-4: gradient ascent on its loss.
+    multipliers = torch.tensor([0.1, 1.0])
+    gap = _sample_weights("gap", multipliers)
+    assert (gap[:91] < 0).all()
+    excess = _sample_weights("excess", multipliers)
+    plain = 1 / 100
+    torch.testing.assert_close(excess[:91], torch.full((91,), plain))  # at or below the mean: untouched
+    torch.testing.assert_close(excess[91:], torch.full((9,), plain + 1.0 / 9))  # lambda_1 / n_1 added
+    # The violations it measures are one-sided: 0 for the group below the mean.
+    gaps, _ = group_mean_gaps(torch.tensor([0.1] * 91 + [2.0] * 9), torch.tensor([0] * 91 + [1] * 9), 2, "excess")
+    torch.testing.assert_close(gaps, torch.tensor([0.0, 2.0 - (0.1 * 91 + 2.0 * 9) / 100]))
+
+
+def test_an_unknown_penalty_is_refused_before_training() -> None:
+    with pytest.raises(ValueError, match="penalty='square'; use 'gap'"):
+        FairnessAwareDistillation(tiny_mlp([6], 1), _batch(), NUM_GROUPS, temperature=4.0, alpha=0.5, mu=0.1, penalty="square")
+
 # Multiplier updates: per-sample losses are set to the logits' sum, so every violation is known.
 # Batch 1: groups [0, 0, 1, 1] with losses [1, 1, 3, 3]: L = 2, |L_0 - L| = |L_1 - L| = 1.
 # Batch 2: groups [0, 0, 0, 2] with losses [2, 2, 2, 6]: L = 3, |L_0 - L| = 1, |L_2 - L| = 3.

@@ -203,11 +203,11 @@ def test_helpers_flatten_config_and_widen_group_columns(aggregated) -> None:
 def test_the_mitigation_diagnostic_is_one_row_per_model_and_a_column_per_group() -> None:
     keys = {"experiment": "e", "method": "snl", "budget": "250", "relus_kept": 250, "variant": "mitigate", "cell": "snl_b250_s0"}
     diagnostics = pd.DataFrame([
-        keys | {"seed": 0, "group_id": 1, "group_name": "frog", "violations_on": "heldout", "final_lambda": 0.25, "mean_violation": 0.5, "final_violation": 0.4},
-        keys | {"seed": 0, "group_id": 0, "group_name": "cat", "violations_on": "heldout", "final_lambda": 0.0, "mean_violation": float("nan"), "final_violation": float("nan")},
+        keys | {"seed": 0, "group_id": 1, "group_name": "frog", "penalty": "gap", "violations_on": "heldout", "final_lambda": 0.25, "mean_violation": 0.5, "final_violation": 0.4},
+        keys | {"seed": 0, "group_id": 0, "group_name": "cat", "penalty": "gap", "violations_on": "heldout", "final_lambda": 0.0, "mean_violation": float("nan"), "final_violation": float("nan")},
     ])  # fmt: skip
     table = mitigation_table(diagnostics)
     assert list(table.columns[-2:]) == ["cat", "frog"]
-    assert table[["seed", "violations_on", "cat", "frog"]].values.tolist() == [[0, "heldout", "0.000 / –", "0.250 / 0.500"]]
+    assert table[["seed", "penalty", "violations_on", "cat", "frog"]].values.tolist() == [[0, "gap", "heldout", "0.000 / –", "0.250 / 0.500"]]
     page = build_report_html("t", {}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, [], mitigation=diagnostics)
     assert "0.250 / 0.500" in section(page, "results")

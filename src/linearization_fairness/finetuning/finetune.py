@@ -74,6 +74,7 @@ def mitigate(
         violations_on=config.violations_on,
         heldout=heldout,
         groups=config.groups,
+        penalty=config.penalty,
     )
     return run_training(student, train, val, config.train, objective, checkpoint_path, config.select_on, seed)
 

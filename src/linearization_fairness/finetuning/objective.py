@@ -9,6 +9,7 @@ checkpoint on the worst group. The fairness-aware one adds, for every group g in
 to the very same finetune loss, and raises lambda_g by mu times the epoch's violation of
 L_g = L (projected dual ascent). Unlike the authors' released code, the penalty keeps its
 gradient: wrapping it in torch.tensor(...) detaches it and leaves plain KD finetuning.
+With penalty="excess" the term is lambda_g * (L_g - L)_+ with L held fixed (see `group_mean_gaps`).
 """
 
 from __future__ import annotations
@@ -35,18 +36,30 @@ def check_group_ids(split_name: str, group: torch.Tensor, num_groups: int) -> No
 
 
 def group_mean_gaps(
-    per_sample: torch.Tensor, group: torch.Tensor, num_groups: int
+    per_sample: torch.Tensor, group: torch.Tensor, num_groups: int, penalty: str = "gap"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """|L_g - L| for every group id in [0, num_groups) and which groups are present.
+    """Each group's constraint violation for every group id in [0, num_groups), and which groups
+    are present. L is the mean of `per_sample`, L_g its mean over the samples of group g.
 
-    L is the mean of `per_sample`, L_g its mean over the samples of group g; an absent group
-    gets a gap of 0. Differentiable with respect to `per_sample`, with no host synchronisation.
+    penalty="gap": |L_g - L|, the paper's. Its gradient also flows through L and into the groups
+    that do better than the mean, and it lowers their weight: with two groups of 91% and 9%,
+    lambda_minority = 1 leaves the majority's samples a weight of about 0 and beyond that a
+    negative one (gradient ascent on their loss). penalty="excess": (L_g - L)_+ with L held
+    fixed, so a multiplier only ever adds weight lambda_g / n_g to the samples of a group that
+    does worse than the mean, and no sample's weight falls below the plain finetune's.
+    An absent group gets 0. Differentiable with respect to `per_sample`, with no host synchronisation.
     """
     sums = torch.zeros(num_groups, dtype=per_sample.dtype, device=per_sample.device).index_add(0, group, per_sample)
     counts = torch.bincount(group, minlength=num_groups)
     present = counts > 0
     group_means = sums / counts.clamp(min=1).to(per_sample.dtype)
-    gaps = torch.where(present, (group_means - per_sample.mean()).abs(), torch.zeros_like(group_means))
+    if penalty == "gap":
+        violations = (group_means - per_sample.mean()).abs()
+    elif penalty == "excess":
+        violations = (group_means - per_sample.mean().detach()).clamp(min=0)
+    else:
+        raise ValueError(f"penalty={penalty!r}; use 'gap' (the paper's |L_g - L|) or 'excess' ((L_g - L)_+)")
+    gaps = torch.where(present, violations, torch.zeros_like(group_means))
     return gaps, present
 
 
@@ -116,8 +129,11 @@ class FairnessAwareDistillation(MonitoredDistillation):
         violations_on: str = "train",
         heldout: Split | None = None,
         groups: list[int] | None = None,
+        penalty: str = "gap",
     ) -> None:
         super().__init__(teacher, val, num_groups, temperature, alpha)
+        if penalty not in ("gap", "excess"):
+            raise ValueError(f"penalty={penalty!r}; use 'gap' (the paper's |L_g - L|) or 'excess' ((L_g - L)_+)")
         if (violations_on == "heldout") != (heldout is not None):
             raise ValueError("pass a heldout split exactly when violations_on='heldout'")
         if heldout is not None:
@@ -129,6 +145,7 @@ class FairnessAwareDistillation(MonitoredDistillation):
         if mu < 0 or lambda_init < 0 or (lambda_max is not None and lambda_init > lambda_max):
             raise ValueError(f"need mu >= 0 and 0 <= lambda_init <= lambda_max; got {mu}, {lambda_init}, {lambda_max}")
         self.mu = mu
+        self.penalty = penalty
         self.lambda_max = lambda_max
         self.update = update
         self.violations_on = violations_on
@@ -162,7 +179,7 @@ class FairnessAwareDistillation(MonitoredDistillation):
         batch_index: int,
     ) -> torch.Tensor:
         per_sample = self.per_sample(model, logits, x, y)
-        gaps, present = group_mean_gaps(per_sample, group.long(), self.num_groups)
+        gaps, present = group_mean_gaps(per_sample, group.long(), self.num_groups, self.penalty)
         penalty = (self.multipliers * gaps).sum()
         with torch.no_grad():
             self.last_violation = gaps.detach()
@@ -216,7 +233,7 @@ class FairnessAwareDistillation(MonitoredDistillation):
                 self.per_sample(model, logits[rows], x[rows], y[rows])
                 for rows in (slice(start, start + size) for start in range(0, len(x), size))
             ])  # fmt: skip
-        gaps, _ = group_mean_gaps(per_sample, group, self.num_groups)
+        gaps, _ = group_mean_gaps(per_sample, group, self.num_groups, self.penalty)
         return gaps
 
     def state_dict(self) -> dict[str, Any]:

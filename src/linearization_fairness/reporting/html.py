@@ -243,7 +243,7 @@ def mitigation_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
             for lam, violation in zip(diagnostics["final_lambda"], diagnostics["mean_violation"])
         ]
     )
-    index = [*MODEL_COLUMNS, "seed", "violations_on"]
+    index = [*MODEL_COLUMNS, "seed", "penalty", "violations_on"]
     wide = cells.pivot_table(index=index, columns="group_name", values="cell", aggfunc="first", sort=False)
     order = cells.sort_values("group_id")["group_name"].unique()
     return wide.reindex(columns=order).fillna("–").reset_index().rename_axis(columns=None).rename(columns=MODEL_COLUMNS)
@@ -251,7 +251,8 @@ def mitigation_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
 
 MITIGATION_NOTE = (
     '<p class="note">Per fairness-aware finetuned model and group: the Lagrange multiplier after the last '
-    "epoch / the violation |L_g - L| that drove it, averaged over epochs, measured where violations_on says "
+    "epoch / the violation that drove it, averaged over epochs: |L_g - L| (penalty gap, the paper's) or "
+    "(L_g - L)_+ (penalty excess, 0 for a group at or below the mean loss), measured where violations_on says "
     "(train: the training batches, the paper's form; heldout: a slice of the training split not trained on; "
     "val: the validation split). Multipliers near 0 mean the penalty had nothing to act on: a student that "
     "fits its training data has violations near 0 on its training batches.</p>"

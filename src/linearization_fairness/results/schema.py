@@ -120,11 +120,13 @@ class GroupMetrics(CellGroupMetrics):
 
 class MitigationDiagnostics(_ModelKeys):
     """One row per group of one fairness-aware finetuned model: its multiplier after the last
-    epoch, the mean (over epochs) and last violation |L_g - L| that drove it (NaN where never
-    measured), and where the violations were measured (`violations_on`)."""
+    epoch, the mean (over epochs) and last violation that drove it (NaN where never measured),
+    the violation's form (`penalty`: gap |L_g - L| or excess (L_g - L)_+) and where it was
+    measured (`violations_on`)."""
 
     group_id: Series[int] = pa.Field(ge=0)
     group_name: Series[str]
+    penalty: Series[str] = pa.Field(isin=["gap", "excess"])
     violations_on: Series[str]
     final_lambda: Series[float] = pa.Field(ge=0)
     mean_violation: Series[float] = pa.Field(ge=0, nullable=True)

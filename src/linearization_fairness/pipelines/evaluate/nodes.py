@@ -53,5 +53,6 @@ def diagnose_mitigation(data_info: dict[str, Any], model_metrics: pd.DataFrame, 
     summary = pd.DataFrame(model.metadata["multipliers"])
     keys = model_metrics[[*MODEL_KEYS, "seed", "cell"]].iloc[0].to_dict()
     names = [data_info["group_names"][group_id] for group_id in summary["group_id"]]
-    table = summary.assign(**keys, group_name=names, violations_on=cell.config.mitigate.violations_on)
+    mitigate = cell.config.mitigate
+    table = summary.assign(**keys, group_name=names, penalty=mitigate.penalty, violations_on=mitigate.violations_on)
     return MitigationDiagnostics.validate(table[list(MitigationDiagnostics.to_schema().columns)])

@@ -20,6 +20,6 @@ def create_pipeline(cell: Cell, variants: list[str]) -> Pipeline:
     ]
     if "mitigate" in variants:
         inputs = ["data_info", "mitigate_model_metrics", "mitigate_model"]
-        depends_on = {"violations_on": cell.config.mitigate.violations_on}
+        depends_on = {"penalty": cell.config.mitigate.penalty, "violations_on": cell.config.mitigate.violations_on}
         nodes.append(bound_node(diagnose_mitigation, inputs, "mitigation_diagnostics", "diagnose_mitigation", "evaluate", depends_on, cell=cell))
     return Pipeline(nodes)
