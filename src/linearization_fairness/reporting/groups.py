@@ -1,9 +1,6 @@
-"""What a report needs when the protected group is not the label, and the three finetunes compared.
-
-`group_label_metrics` measures every evaluated model per (group, label) from its test predictions;
-`paired_finetune_differences` compares each finetune variant with plain finetuning at the same
-method, budget and seed, so that seed-to-seed variation shared by both cancels.
-"""
+"""What a report needs when the protected group is not the label: `group_label_metrics` measures
+every evaluated model per (group, label) from its test predictions. The finetunes' paired
+comparison with plain finetuning is `reporting.statistics`'."""
 
 from __future__ import annotations
 
@@ -13,10 +10,7 @@ import numpy as np
 import pandas as pd
 
 from linearization_fairness.metrics.group_label import binary_group_rates, group_label_accuracy
-from linearization_fairness.reporting.aggregate import PLAIN_VARIANT, ci95_half_width, sort_rows
 from linearization_fairness.results import MODEL_KEYS, GroupLabelMetrics
-
-KEY_COLUMNS = [*MODEL_KEYS, "seed", "cell"]
 
 
 def group_label_metrics(model_metrics: pd.DataFrame, predictions: Sequence[pd.DataFrame], group_names: Sequence[str]) -> pd.DataFrame:
@@ -37,22 +31,3 @@ def group_label_metrics(model_metrics: pd.DataFrame, predictions: Sequence[pd.Da
         combined[column] = combined.get(column, np.nan)
     return GroupLabelMetrics.validate(combined[list(GroupLabelMetrics.to_schema().columns)])
 
-
-def paired_finetune_differences(model_metrics: pd.DataFrame, metrics: Sequence[str] = ("worst_group_accuracy", "overall_accuracy")) -> pd.DataFrame:
-    """Per linearized model and finetune variant other than plain: the mean over seeds of
-    (variant - plain) of each metric, with its Student-t 95% half-width; seeds lacking either are left out."""
-    keys = ["experiment", "method", "budget", "relus_kept"]
-    plain = model_metrics[model_metrics["variant"] == PLAIN_VARIANT][[*keys, "seed", *metrics]]
-    others = model_metrics[~model_metrics["variant"].isin([PLAIN_VARIANT, "base"])]
-    paired = others.merge(plain, on=[*keys, "seed"], suffixes=("", "_plain"))
-    if paired.empty:
-        return pd.DataFrame(columns=[*keys, "variant", "n_seeds"])
-    for metric in metrics:
-        paired[f"{metric}_difference"] = paired[metric] - paired[f"{metric}_plain"]
-    grouped = paired.groupby([*keys, "variant"], sort=False)
-    table = grouped["seed"].nunique().rename("n_seeds").to_frame()
-    for metric in metrics:
-        differences = grouped[f"{metric}_difference"]
-        table[f"{metric}_difference_mean"] = differences.mean()
-        table[f"{metric}_difference_ci95"] = ci95_half_width(differences.std(ddof=1), differences.count())
-    return sort_rows(table.reset_index())

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from linearization_fairness.reporting.aggregate import CONTROL_METHOD, VARIANT_LABELS
+from linearization_fairness.reporting.aggregate import CONTROL_METHOD, PLAIN_VARIANT, VARIANT_LABELS
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
 from linearization_fairness.reporting.statistics import cell_text
@@ -199,8 +199,8 @@ def accuracy_interval_table(intervals: pd.DataFrame) -> pd.DataFrame:
 
 STATISTICS_NOTE = (
     '<p class="note">Each comparison pairs two models of the same seed on the same test samples: '
-    "each other finetune (fairness-aware, label-free) minus plain finetuning of the same cell, and every other model minus the all-ReLU model "
-    "of its seed. Cells: the mean over seeds of the paired differences ± the half-width of its Student-t 95% "
+    "every model minus the all-ReLU model of its seed here, and each other finetune (fairness-aware, label-free) minus "
+    "plain finetuning of the same cell in the section The finetunes compared. Cells: the mean over seeds of the paired differences ± the half-width of its Student-t 95% "
     "confidence interval over seeds, then [the 95% bootstrap interval of that mean over test samples]; "
     '"(CI includes 0 over ...)" marks a difference that one of them does not tell apart from 0. '
     "The excess drop of group g is psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin); weighted by group "
@@ -219,8 +219,6 @@ def statistics_body(group_differences: pd.DataFrame, model_differences: pd.DataF
         return NO_PAIRS
     return (
         STATISTICS_NOTE
-        + "<h3>Each finetune minus plain finetuning (fairness-aware, label-free)</h3>"
-        + table_html(paired_table(model_differences, "finetune", ["worst_group_difference", "overall_difference"]))
         + "<h3>Minus the all-ReLU model</h3>"
         + table_html(paired_table(model_differences, "base", list(PAIR_COLUMNS)))
         + "<h3>Per group: excess accuracy drop psi_g against the all-ReLU model (points)</h3>"
@@ -313,24 +311,6 @@ def task_note(task: tuple[str, str] | None) -> str:
     return f'<p class="note">Target: {_text(target)}. Group: {_text(group)}, not the label.</p>'
 
 
-def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Per linearized model and finetune variant: its difference from plain finetuning, paired by seed."""
-    if comparison.empty:
-        return comparison
-    return pd.DataFrame(
-        {
-            **{label: comparison[column] for column, label in MODEL_COLUMNS.items()},
-            "seeds": comparison["n_seeds"],
-            "worst-group accuracy - plain (points)": _with_interval(
-                comparison["worst_group_accuracy_difference_mean"], comparison["worst_group_accuracy_difference_ci95"], 100.0
-            ),
-            "global accuracy - plain (points)": _with_interval(
-                comparison["overall_accuracy_difference_mean"], comparison["overall_accuracy_difference_ci95"], 100.0
-            ),
-        }
-    )
-
-
 def group_label_table(group_label: pd.DataFrame) -> pd.DataFrame:
     """Per model: mean accuracy over seeds per (group, label), and the TPR / FPR / equalized odds where binary."""
     columns = ["accuracy", "tpr", "fpr", "equalized_odds_difference"]
@@ -364,7 +344,6 @@ def build_report_html(
     headline: Sequence[str] = (),
     lead_figure: str = "group_accuracy_drop_lowest_budget",
     task: tuple[str, str] | None = None,
-    comparison: pd.DataFrame | None = None,
     group_label: pd.DataFrame | None = None,
     mitigation: pd.DataFrame | None = None,
 ) -> str:
@@ -377,8 +356,7 @@ def build_report_html(
     (FIGURE_CAPTIONS by default); `provenance`: label -> value (reporting.provenance), a two-column
     table at the end; `headline`: the opening sentences, shown first with the figure `lead_figure`
     (paper Fig. 1) when it is among `figures`.
-    `task`: (target, group) attributes; `comparison`: the finetunes' paired differences from plain
-    finetuning (reporting.groups); `group_label`: group_label_metrics, shown where the group is not the label.
+    `task`: (target, group) attributes; `group_label`: group_label_metrics, shown where the group is not the label.
     `mitigation`: the mitigation diagnostics (results.MitigationDiagnostics), if any.
     """
     pi_cost = pi_cost or PICostConfig()
@@ -410,11 +388,14 @@ def build_report_html(
     if not models.empty:
         cost_body = table_html(cost_table(models, pi_cost))
     finetunes_body = '<p class="note">No finetune to compare with plain finetuning.</p>'
-    if comparison is not None and not comparison.empty:
+    against_plain = differences[1] if differences else pd.DataFrame()
+    if not against_plain.empty and (against_plain["reference"] == PLAIN_VARIANT).any():
         finetunes_body = (
-            '<p class="note">Each finetune minus plain finetuning of the same linearized model and seed, '
-            "mean over seeds ± the Student-t 95% half-width of the paired differences.</p>"
-            + table_html(comparison_table(comparison))
+            '<p class="note">Each finetune (fairness-aware, label-free) minus plain finetuning of the same '
+            "linearized model and seed, on the same test samples: mean over seeds ± the half-width of its "
+            "Student-t 95% interval over seeds [the 95% bootstrap interval of that mean over test samples]; "
+            '"(CI includes 0 over ...)" marks a difference either interval does not tell apart from 0.</p>'
+            + table_html(paired_table(against_plain, PLAIN_VARIANT, ["worst_group_difference", "overall_difference"]))
         )
     if group_label is not None and not group_label.empty:
         finetunes_body += "<h3>Per (group, label): accuracy (%), mean over seeds</h3>" + table_html(group_label_table(group_label))

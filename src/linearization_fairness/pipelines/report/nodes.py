@@ -12,7 +12,7 @@ from linearization_fairness.results import (
 )  # fmt: skip
 from linearization_fairness.results.schema import accuracy_intervals_schema, differences_schema
 from linearization_fairness.reporting.aggregate import aggregate_over_seeds
-from linearization_fairness.reporting.groups import group_label_metrics, paired_finetune_differences
+from linearization_fairness.reporting.groups import group_label_metrics
 from linearization_fairness.sweep import Experiment
 
 
@@ -106,7 +106,6 @@ def write_report(
         headline=headline(groups, models, group_differences, model_differences),
         differences=(group_differences, model_differences, accuracy_intervals),
         task=(data.target, data.group),
-        comparison=paired_finetune_differences(model_metrics),
         group_label=None if data.group_is_label else group_label,
         mitigation=mitigation,
     )
