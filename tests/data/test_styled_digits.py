@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linearization_fairness.data import DataConfig, prepare
+from linearization_fairness.data import DataConfig, group_label_statistics, group_statistics, prepare
 from linearization_fairness.data.digits import DIGITS_MAX_LEVEL, load_digits_source
 
 CONFIG = DataConfig(dataset="digits_styled", val_fraction=0.15, test_fraction=0.25)
@@ -59,3 +59,15 @@ def test_the_digit_can_be_the_group_instead():
     assert config.group_is_label and config.num_groups == 10
     train = prepare(config, Path("unused")).splits["train"]
     assert np.array_equal(train.group, train.y)
+
+
+def test_group_label_statistics_count_each_style_per_digit_and_split(prepared):
+    table = group_label_statistics(prepared)
+    assert len(table) == 3 * 2 * 10  # every (split, style, digit), empty ones too
+    train = prepared.splits["train"]
+    negatives = table[(table["split"] == "train") & (table["group_name"] == "negative")].set_index("label")
+    assert negatives["count"].tolist() == np.bincount(train.y[train.group == 1], minlength=10).tolist()
+    assert negatives["class_name"].tolist() == prepared.info["class_names"]
+    np.testing.assert_allclose(table.groupby(["split", "group_id"])["share_of_group"].sum(), 1.0)
+    statistics = group_statistics(prepared).set_index(["split", "group_id"])["count"]
+    assert table.groupby(["split", "group_id"])["count"].sum().sort_index().tolist() == statistics.sort_index().tolist()

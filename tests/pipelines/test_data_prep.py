@@ -20,6 +20,8 @@ def test_data_prep_writes_splits_info_and_group_statistics(run_kedro, project_co
         stats = pd.read_csv(project_copy / "data" / "test" / "08_reporting" / experiment / "group_statistics.csv")
         assert set(stats["split"]) == {"train", "val", "test"}
         assert len(stats) == 3 * len(info["group_names"])
+        per_label = pd.read_csv(project_copy / "data" / "test" / "08_reporting" / experiment / "group_label_statistics.csv")
+        assert len(per_label) == 3 * len(info["group_names"]) * len(info["class_names"])
 
     digits_stats = pd.read_csv(project_copy / "data" / "test" / "08_reporting" / "digits" / "group_statistics.csv")
     train = digits_stats[digits_stats["split"] == "train"].set_index("group_id")["count"]

@@ -12,6 +12,7 @@ from linearization_fairness.reporting.html import (
     SECTION_IDS,
     build_report_html,
     flatten_config,
+    group_label_counts_html,
     mitigation_table,
     model_results_table,
     per_group_table,
@@ -213,3 +214,16 @@ def test_the_mitigation_diagnostic_is_one_row_per_model_and_a_column_per_group()
     assert table[["seed", "penalty", "violations_on", "cat", "frog"]].values.tolist() == [[0, "gap", "heldout", "0.000 / –", "0.250 / 0.500"]]
     page = build_report_html("t", {}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, [], mitigation=diagnostics)
     assert "0.250 / 0.500" in section(page, "results")
+
+
+def test_group_label_counts_are_a_row_per_split_and_group_and_a_column_per_label() -> None:
+    statistics = pd.DataFrame({
+        "split": ["train"] * 4, "group_id": [0, 0, 1, 1], "group_name": ["ink", "ink", "negative", "negative"],
+        "label": [1, 0, 1, 0], "class_name": ["one", "zero", "one", "zero"], "count": [40, 50, 1, 9],
+        "share_of_group": [0.44, 0.56, 0.1, 0.9],
+    })  # fmt: skip
+    page = group_label_counts_html(statistics)
+    assert "<h3>Per (group, label)" in page
+    assert page.index("zero") < page.index("one")  # columns in label order
+    assert "<td>9</td><td>1</td>" in page  # negative: 9 zeros, 1 one
+    assert group_label_counts_html(None) == ""

@@ -84,3 +84,26 @@ def group_statistics(prepared: PreparedData) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["split", "group_id", "group_name", "count", "share"])
+
+
+def group_label_statistics(prepared: PreparedData) -> pd.DataFrame:
+    """One row per split, group and label (empty ones included): the count, and its share of the
+    group in that split. Where the group is not the label this shows what a group's accuracy
+    averages over: a rare style may also be rarer for some digits than for others."""
+    group_names, class_names = prepared.info["group_names"], prepared.info["class_names"]
+    rows = []
+    for split_name in SPLIT_NAMES:
+        split = prepared.splits[split_name]
+        counts = np.zeros((len(group_names), len(class_names)), dtype=int)
+        np.add.at(counts, (split.group, split.y), 1)
+        for group_id, group_name in enumerate(group_names):
+            group_total = counts[group_id].sum()
+            for label, class_name in enumerate(class_names):
+                count = int(counts[group_id, label])
+                rows.append(
+                    {
+                        "split": split_name, "group_id": group_id, "group_name": group_name, "label": label,
+                        "class_name": class_name, "count": count, "share_of_group": count / group_total if group_total else 0.0,
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=["split", "group_id", "group_name", "label", "class_name", "count", "share_of_group"])

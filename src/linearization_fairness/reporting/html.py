@@ -257,6 +257,16 @@ MITIGATION_NOTE = (
 )
 
 
+def group_label_counts_html(statistics: pd.DataFrame | None) -> str:
+    """Per split and group, one column per label: its count (none given: nothing)."""
+    if statistics is None or statistics.empty:
+        return ""
+    wide = statistics.pivot_table(index=["split", "group_name"], columns="class_name", values="count", aggfunc="sum", sort=False)
+    wide = wide.reindex(columns=list(dict.fromkeys(statistics.sort_values("label")["class_name"])))
+    table = wide.astype(int).reset_index().rename(columns={"group_name": "group"}).rename_axis(columns=None)
+    return "<h3>Per (group, label): samples per split</h3>" + table_html(table)
+
+
 def group_statistics_table(group_statistics: pd.DataFrame) -> pd.DataFrame:
     """Per group: count and share of each split side by side (the data_prep table is one row per split)."""
     needed = {"split", "group_id", "group_name", "count", "share"}
@@ -346,6 +356,7 @@ def build_report_html(
     task: tuple[str, str] | None = None,
     group_label: pd.DataFrame | None = None,
     mitigation: pd.DataFrame | None = None,
+    group_label_statistics: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string.
 
@@ -358,6 +369,7 @@ def build_report_html(
     (paper Fig. 1) when it is among `figures`.
     `task`: (target, group) attributes; `group_label`: group_label_metrics, shown where the group is not the label.
     `mitigation`: the mitigation diagnostics (results.MitigationDiagnostics), if any.
+    `group_label_statistics`: data.group_label_statistics, shown where the group is not the label.
     """
     pi_cost = pi_cost or PICostConfig()
     captions = FIGURE_CAPTIONS if captions is None else captions
@@ -430,7 +442,7 @@ def build_report_html(
         ("All findings", findings_body),
         ("Paired comparisons and intervals", statistics_body(*differences) if differences else NO_PAIRS),
         ("Configuration", table_html(config_rows)),
-        ("Group statistics", task_note(task) + table_html(group_statistics_table(group_statistics))),
+        ("Group statistics", task_note(task) + table_html(group_statistics_table(group_statistics)) + group_label_counts_html(group_label_statistics)),
         ("Results", results_body),
         ("The finetunes compared", finetunes_body),
         ("Figures", figures_body),

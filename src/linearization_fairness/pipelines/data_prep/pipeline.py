@@ -6,5 +6,5 @@ from linearization_fairness.sweep import Experiment
 
 
 def create_pipeline(experiment: Experiment) -> Pipeline:
-    outputs = ["splits", "data_info", "group_statistics"]
+    outputs = ["splits", "data_info", "group_statistics", "group_label_statistics"]
     return Pipeline([bound_node(prepare_data, None, outputs, "prepare_data", "data_prep", experiment.config.data, experiment=experiment)])

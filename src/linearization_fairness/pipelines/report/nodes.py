@@ -81,7 +81,7 @@ def write_report(
     group_differences: pd.DataFrame,
     model_differences: pd.DataFrame,
     accuracy_intervals: pd.DataFrame,
-    model_metrics: pd.DataFrame,
+    group_label_statistics: pd.DataFrame,
     group_label: pd.DataFrame,
     *inputs: bytes | pd.DataFrame,
     experiment: Experiment,
@@ -107,5 +107,6 @@ def write_report(
         differences=(group_differences, model_differences, accuracy_intervals),
         task=(data.target, data.group),
         group_label=None if data.group_is_label else group_label,
+        group_label_statistics=None if data.group_is_label else group_label_statistics,
         mitigation=mitigation,
     )

@@ -71,7 +71,7 @@ def create_pipeline(
     if mitigated:
         inputs = [f"{cell}.mitigation_diagnostics" for cell in mitigated]
         nodes.append(node(combine_mitigation_diagnostics, inputs, "mitigation_diagnostics", name="combine_mitigation_diagnostics"))
-    report_inputs = [*TABLES, "model_metrics", "group_label_metrics", *diagnostics, *(f"fig_{name}" for name in drawn)]
+    report_inputs = [*TABLES, "group_label_statistics", "group_label_metrics", *diagnostics, *(f"fig_{name}" for name in drawn)]
     depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
     settings = {"experiment": experiment, "figures": drawn, "with_mitigation": bool(mitigated)}
     nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, **settings))
