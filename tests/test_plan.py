@@ -18,6 +18,7 @@ from kedro.config import OmegaConfigLoader
 
 from linearization_fairness import atomic
 from linearization_fairness.config import validate_run
+from linearization_fairness.data import prepare
 from linearization_fairness.plan import (
     PLAN_FILE,
     TIMINGS_FILE,
@@ -95,6 +96,18 @@ def test_split_sizes_follow_data_prep_on_the_published_sizes_or_read_the_prepare
     folder.mkdir(parents=True)
     np.savez(folder / "splits.npz", train_y=np.zeros(7), val_y=np.zeros(3), test_group=np.array([0, 1, 1, 3]))
     assert split_sizes(cifar10, tmp_path).__dict__ == {"train": 7, "val": 3, "test_per_group": (1, 2, 1), "source": "prepared"}
+
+
+def test_embedded_datasets_count_the_splits_data_prep_will_draw_rare_style_included(tmp_path: Path) -> None:
+    for experiment in experiments("base"):
+        prepared = prepare(experiment.config.data, tmp_path)
+        sizes = split_sizes(experiment, tmp_path)
+        test_groups = np.bincount(prepared.splits["test"].group)
+        assert (sizes.train, sizes.val, sizes.test_per_group) == (
+            len(prepared.splits["train"]), len(prepared.splits["val"]), tuple(int(n) for n in test_groups if n)
+        ), experiment.name
+    styled = next(experiment for experiment in experiments("base") if experiment.name == "digits_styled")
+    assert split_sizes(styled, tmp_path).test_per_group[1] > 0 and len(split_sizes(styled, tmp_path).test_per_group) == 2
 
 
 def test_a_chain_takes_its_sum_and_packing_without_a_measured_gain_saves_nothing() -> None:

@@ -53,8 +53,7 @@ import pandas as pd
 import torch
 
 from linearization_fairness.atomic import write_atomically
-from linearization_fairness.data.digits import load_digits_source
-from linearization_fairness.data.preparation import split_positions
+from linearization_fairness.data.preparation import EMBEDDED_DATASETS, drawn_splits, split_positions
 from linearization_fairness.data.source import SourceData
 from linearization_fairness.finetuning import VARIANTS
 from linearization_fairness.linearization import site_stages
@@ -144,6 +143,11 @@ def split_sizes(experiment: Experiment, outputs: Path) -> SplitSizes:
             test = np.bincount(splits["test_group"])
             return SplitSizes(len(splits["train_y"]), len(splits["val_y"]), tuple(int(n) for n in test if n), "prepared")
     data = experiment.config.data
+    if data.dataset in EMBEDDED_DATASETS:  # data_prep's own draw, thinning of a rare style included
+        source, positions = drawn_splits(data, Path("unused"))
+        groups = source.y if source.group is None else source.group
+        test = np.bincount(groups[positions["test"]])
+        return SplitSizes(len(positions["train"]), len(positions["val"]), tuple(int(n) for n in test if n), "published")
     pool, official_test = _published_class_sizes(experiment)
     labels = np.repeat(np.arange(len(pool)), pool)
     if official_test is not None:
@@ -160,10 +164,6 @@ def split_sizes(experiment: Experiment, outputs: Path) -> SplitSizes:
 
 def _published_class_sizes(experiment: Experiment) -> tuple[list[int], list[int] | None]:
     data = experiment.config.data
-    if data.dataset in ("digits", "digits_styled"):
-        return np.bincount(load_digits_source().y).tolist(), None
-    if data.dataset == "toy2d":
-        return [data.toy2d_majority_size, data.toy2d_minority_size], None
     if data.dataset in PUBLISHED_CLASS_SIZES:
         return PUBLISHED_CLASS_SIZES[data.dataset]
     share, remainder = divmod(UTKFACE_IMAGES, data.num_classes)

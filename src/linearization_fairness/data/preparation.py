@@ -54,14 +54,21 @@ def load_source(config: DataConfig, raw_dir: Path, rng: np.random.Generator) -> 
     return load_utkface(raw_dir, config.target, config.group, config.image_size, config.keep_infants)
 
 
-def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
-    """Stratified, optionally unbalanced, normalised splits; the same config gives identical arrays."""
-    raw_dir = Path(raw_dir)
+# Shipped with the package or generated: no raw files to find, and loaded in milliseconds.
+EMBEDDED_DATASETS = ("digits", "digits_styled", "toy2d")
+
+
+def drawn_splits(config: DataConfig, raw_dir: Path) -> tuple[SourceData, dict[str, np.ndarray]]:
+    """The source and the positions of each split's samples in it: data_prep's own draw."""
     # independent streams, so that toy2d's generated points do not reuse the numbers of the split
     source_seed, split_seed = np.random.SeedSequence(config.seed).spawn(2)
-    source_rng, split_rng = np.random.default_rng(source_seed), np.random.default_rng(split_seed)
-    source = load_source(config, raw_dir, source_rng)
-    positions = split_positions(source, config, split_rng)
+    source = load_source(config, Path(raw_dir), np.random.default_rng(source_seed))
+    return source, split_positions(source, config, np.random.default_rng(split_seed))
+
+
+def prepare(config: DataConfig, raw_dir: Path) -> PreparedData:
+    """Stratified, optionally unbalanced, normalised splits; the same config gives identical arrays."""
+    source, positions = drawn_splits(config, raw_dir)
 
     mean, std = channel_statistics(_unit_scaled(source, positions["train"]))
     splits = {name: _normalised_split(source, split, mean, std) for name, split in positions.items()}
