@@ -187,6 +187,45 @@ def test_only_missing_outputs_reruns_only_the_missing_cell(finished_run: Path) -
     assert not [name for name in ran if ".snl_b200_s1." in name or ".base_s" in name or "toy2d." in name]
 
 
+# Run in the page once it has loaded; headless Chromium's --dump-dom then prints the attribute.
+PAGE_CHECK = """<script>window.addEventListener("load", () => {
+  const images = [...document.images];
+  document.body.dataset.check = JSON.stringify({
+    images: images.length,
+    broken: images.filter((image) => !(image.complete && image.naturalWidth > 0)).length,
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+  });
+});</script>"""
+
+
+def _browser() -> str | None:
+    return next((path for name in ("chromium", "chromium-browser", "google-chrome") if (path := shutil.which(name))), None)
+
+
+@pytest.mark.skipif(_browser() is None, reason="no Chromium here (.ci/run installs Debian's chromium where apt can)")
+@pytest.mark.parametrize("experiment", ["digits", "styled"])
+def test_the_report_renders_in_a_browser_with_every_image_loaded_and_no_sideways_scroll(finished_run: Path, tmp_path: Path, experiment: str) -> None:
+    import json
+    import re
+    import subprocess
+
+    page = (finished_run / "data" / "test" / "08_reporting" / experiment / "report.html").read_text()
+    checked = tmp_path / "report.html"
+    checked.write_text(page.replace("</body>", PAGE_CHECK + "</body>"))
+    # 1280 px: a laptop window, wider than the page's 1200 px column and its margins.
+    command = [
+        _browser(), "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+        "--virtual-time-budget=10000", "--dump-dom", checked.as_uri(),
+    ]  # fmt: skip
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    found = re.search(r'data-check="([^"]*)"', dom)
+    assert found, "the page's check did not run: " + dom[-500:]
+    check = json.loads(found[1].replace("&quot;", '"'))
+    assert check["images"] == page.count("data:image/png;base64,") > 0
+    assert check["broken"] == 0
+    assert check["overflow"] <= 0, f"the page scrolls sideways by {check['overflow']} px"
+
+
 def test_the_notebook_runs_on_a_finished_run(finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 

@@ -31,6 +31,7 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: .8em 0; font-size: .85em; }
+.table { overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
 th { background: #f2f2f2; } td.text, th.text { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -64,14 +65,15 @@ def _cell(value: object) -> str:
 
 
 def table_html(table: pd.DataFrame) -> str:
-    """A plain HTML table of `table` (escaped; NaN shown as a dash)."""
+    """A plain HTML table of `table` (escaped; NaN shown as a dash), scrolling sideways in its own
+    box where it is wider than the page (ten groups of "mean ± CI [interval]" are), so the page is not."""
     if table.empty:
         return '<p class="note">No rows.</p>'
     header = "".join(f'<th class="text">{_text(column)}</th>' for column in table.columns)
     body = "".join(
         "<tr>" + "".join(_cell(value) for value in row) + "</tr>" for row in table.itertuples(index=False)
     )
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="table"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 TOP_LEVEL = "(top level)"
