@@ -90,7 +90,7 @@ class Seconds(logging.Handler):
     """Keeps the per-measurement seconds that measure_model attaches to its log record."""
 
     def __init__(self) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.DEBUG)
         self.seconds: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -106,7 +106,7 @@ def child(args: argparse.Namespace) -> None:
     handler = Seconds()
     table_logger = logging.getLogger("linearization_fairness.metrics.table")
     table_logger.addHandler(handler)
-    table_logger.setLevel(logging.INFO)
+    table_logger.setLevel(logging.DEBUG)
     before = peak_rss_mib()
     started = time.perf_counter()
     groups, _, _ = measure_model(model, model, test, [f"class {c}" for c in range(NUM_CLASSES)], config, "cpu")

@@ -18,7 +18,7 @@ class Clock:
 def test_eta_weighs_the_nodes_left_by_what_their_kind_took() -> None:
     clock, stream = Clock(), io.StringIO()
     nodes = ["a.s0.train", "a.s1.train", "a.s2.train", "a.s0.plot", "a.s1.plot", "a.report"]
-    progress = Progress(nodes, stream=stream, now=clock)
+    progress = Progress(nodes, stream=stream, now=clock, every=0.0)
     assert progress.eta() is None
     for node in nodes[:2] + nodes[3:4]:
         progress.start(node)
@@ -34,7 +34,7 @@ def test_eta_weighs_the_nodes_left_by_what_their_kind_took() -> None:
 
 def test_failures_and_the_nodes_they_block_are_counted_and_kept_on_screen() -> None:
     clock, stream = Clock(), io.StringIO()
-    progress = Progress(["a.train", "a.plot", "b.train"], stream=stream, now=clock)
+    progress = Progress(["a.train", "a.plot", "b.train"], stream=stream, now=clock, every=0.0)
     progress.start("a.train")
     progress.start("b.train")
     clock.now = 5.0
@@ -63,3 +63,21 @@ def test_on_a_terminal_finished_nodes_share_one_live_line_and_failures_stay() ->
     assert kept_lines[0].count("\r\x1b[2K") == 2 and kept_lines[0].endswith("b.train FAILED: ValueError: lr must be positive")
     assert kept_lines[1].startswith("\r\x1b[2K[2/3 done") and kept_lines[1].endswith("c.train (1.0 s)")
     assert kept_lines[2] == ""
+
+
+def test_off_a_terminal_a_finished_node_gets_a_line_every_so_often_failures_and_the_last_always() -> None:
+    clock, stream = Clock(), io.StringIO()
+    nodes = [f"a.s{seed}.train" for seed in range(6)]
+    progress = Progress(nodes, stream=stream, now=clock, every=10.0)
+    for seconds, node in zip((4.0, 11.0, 12.0, 13.0), nodes):
+        clock.now = seconds
+        progress.finish(node, 1.0)
+    progress.fail(nodes[4], "ValueError: lr must be positive")
+    clock.now = 14.0
+    progress.finish(nodes[5], 1.0)
+    lines = stream.getvalue().splitlines()
+    assert [line.split("]")[0] for line in lines] == [
+        "[2/6 done, 0 in flight, 0 failed",  # 11 s after the start
+        "[4/6 done, 0 in flight, 1 failed",  # the failure
+        "[5/6 done, 0 in flight, 1 failed",  # the last node
+    ]

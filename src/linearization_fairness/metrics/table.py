@@ -70,8 +70,8 @@ def measure_model(
     table["hessian_top_eig"] = ids.map({group_id: e.value for group_id, e in hessian.items()})
     table["hessian_iters"] = ids.map({group_id: e.iterations for group_id, e in hessian.items()})
     table["hessian_converged"] = ids.map({group_id: e.converged for group_id, e in hessian.items()})
-    # One line per model: the cost of each measurement, and whether every Hessian value converged.
-    # The seconds also travel as a record attribute, for whoever weighs evaluation's cost.
+    # The cost of each measurement, a debug line unless a Hessian value did not converge; the
+    # seconds also travel as a record attribute, for whoever weighs evaluation's cost.
     measured = ", ".join(f"{name} {took:.1f} s" for name, took in seconds.items())
     unconverged = table.loc[~table["hessian_converged"], "group_name"].tolist()
     if unconverged:
@@ -83,7 +83,7 @@ def measure_model(
             extra={"seconds": seconds},
         )  # fmt: skip
     else:
-        logger.info(
+        logger.debug(
             "measured %d test samples, diagnostics on %d: %s", len(predictions), len(chosen), measured,
             extra={"seconds": seconds},
         )  # fmt: skip

@@ -37,14 +37,19 @@ def first_line(error: BaseException) -> str:
 
 
 class Progress:
-    """Prints one line per finished or failed node; on a terminal, finished nodes overwrite one
-    live line and only failures stay."""
+    """On a terminal, finished nodes overwrite one live line and only failures stay. Elsewhere (CI,
+    a log file) a finished node gets a line once `every` seconds have passed since the last one,
+    and the last node always does: a default run's 281 nodes print about 40 lines, not 281.
+    Failures always get their line."""
 
-    def __init__(self, nodes: list[str], stream: IO[str] | None = None, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, nodes: list[str], stream: IO[str] | None = None, now: Callable[[], float] = time.monotonic, every: float = 10.0
+    ) -> None:
         self._now = now
         self._stream = stream if stream is not None else sys.stderr
         self._live = self._stream.isatty()
-        self._started = now()
+        self._every = every
+        self._started = self._shown = now()
         self._total = len(nodes)
         self._left = set(nodes)  # neither done, failed nor skipped
         self._in_flight: set[str] = set()
@@ -61,7 +66,8 @@ class Progress:
         self._settle(node)
         self._took[kind(node)].append(took)
         self.done.append(node)
-        self._show(f"{node} ({took:.1f} s)")
+        if self._live or not self._left or self._now() - self._shown >= self._every:
+            self._show(f"{node} ({took:.1f} s)")
 
     def fail(self, node: str, reason: str) -> None:
         self._settle(node)
@@ -103,6 +109,7 @@ class Progress:
 
     def _show(self, event: str, keep: bool = False) -> None:
         text = f"{self.line()}  {event}"
+        self._shown = self._now()
         if self._live:
             self._stream.write("\r\x1b[2K" + text + ("\n" if keep else ""))
         else:

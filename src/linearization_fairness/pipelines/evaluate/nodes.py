@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,8 @@ from linearization_fairness.pipelines.common import split_tensors
 from linearization_fairness.results import MODEL_KEYS, CellGroupMetrics, MitigationDiagnostics, ModelMetrics, is_minority
 from linearization_fairness.sweep import Cell
 from linearization_fairness.training import resolve_device
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate_model(
@@ -43,6 +46,11 @@ def evaluate_model(
     train_share = groups["group_id"].map(pd.Series(counts / counts.sum(), index=ids)).fillna(0.0)
     groups = groups.assign(**keys, train_share=train_share, is_minority=is_minority(train_share, len(data_info["group_names"])))
     group_rows = CellGroupMetrics.validate(groups[list(CellGroupMetrics.to_schema().columns)])
+    worst = groups.loc[groups["accuracy"].idxmin()]
+    logger.info(
+        "%s.%s %s: global accuracy %.1f%%, worst group %.1f%% (%s)", cell.experiment.name, cell.name, variant,
+        100 * model_values["overall_accuracy"], 100 * worst["accuracy"], worst["group_name"],
+    )  # fmt: skip
     return model_row, group_rows, predictions.assign(split="test", variant=variant, cell=cell.name)
 
 
