@@ -95,4 +95,4 @@ class LabelFreeConfig(FinetuneConfig):
     is the value chosen on digits.
     """
 
-    worst_fraction: float = Field(0.5, gt=0, le=1)
+    worst_fraction: float = Field(0.3, gt=0, le=1)
