@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import socket
+import subprocess
 from html import escape
 from importlib import metadata
 from pathlib import Path
@@ -205,10 +208,6 @@ def _browser() -> str | None:
 @pytest.mark.skipif(_browser() is None, reason="no Chromium here (.ci/run installs Debian's chromium where apt can)")
 @pytest.mark.parametrize("experiment", ["digits", "styled"])
 def test_the_report_renders_in_a_browser_with_every_image_loaded_and_no_sideways_scroll(finished_run: Path, tmp_path: Path, experiment: str) -> None:
-    import json
-    import re
-    import subprocess
-
     page = (finished_run / "data" / "test" / "08_reporting" / experiment / "report.html").read_text()
     checked = tmp_path / "report.html"
     checked.write_text(page.replace("</body>", PAGE_CHECK + "</body>"))
@@ -227,8 +226,6 @@ def test_the_report_renders_in_a_browser_with_every_image_loaded_and_no_sideways
 
 
 def test_the_notebook_runs_on_a_finished_run(finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
     notebook = json.loads((PROJECT_ROOT / "notebooks" / "explore_run.ipynb").read_text())
     (finished_run / "notebooks").mkdir(exist_ok=True)
     monkeypatch.chdir(finished_run / "notebooks")

@@ -35,6 +35,10 @@ def check_group_ids(split_name: str, group: torch.Tensor, num_groups: int) -> No
         )
 
 
+def _unknown_penalty(penalty: str) -> ValueError:
+    return ValueError(f"penalty={penalty!r}; use 'gap' (the paper's |L_g - L|) or 'excess' ((L_g - L)_+)")
+
+
 def group_mean_gaps(
     per_sample: torch.Tensor, group: torch.Tensor, num_groups: int, penalty: str = "gap"
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,7 +62,7 @@ def group_mean_gaps(
     elif penalty == "excess":
         violations = (group_means - per_sample.mean().detach()).clamp(min=0)
     else:
-        raise ValueError(f"penalty={penalty!r}; use 'gap' (the paper's |L_g - L|) or 'excess' ((L_g - L)_+)")
+        raise _unknown_penalty(penalty)
     gaps = torch.where(present, violations, torch.zeros_like(group_means))
     return gaps, present
 
@@ -132,8 +136,8 @@ class FairnessAwareDistillation(MonitoredDistillation):
         penalty: str = "gap",
     ) -> None:
         super().__init__(teacher, val, num_groups, temperature, alpha)
-        if penalty not in ("gap", "excess"):
-            raise ValueError(f"penalty={penalty!r}; use 'gap' (the paper's |L_g - L|) or 'excess' ((L_g - L)_+)")
+        if penalty not in ("gap", "excess"):  # before training, not at its first step
+            raise _unknown_penalty(penalty)
         if (violations_on == "heldout") != (heldout is not None):
             raise ValueError("pass a heldout split exactly when violations_on='heldout'")
         if heldout is not None:

@@ -30,4 +30,3 @@ def group_label_metrics(model_metrics: pd.DataFrame, predictions: Sequence[pd.Da
     for column in ("tpr", "fpr", "equalized_odds_difference"):
         combined[column] = combined.get(column, np.nan)
     return GroupLabelMetrics.validate(combined[list(GroupLabelMetrics.to_schema().columns)])
-
