@@ -80,6 +80,9 @@ def _digits(**sections) -> dict:
         ({"base_train": {"lr": 0.0}}, "experiments.digits.base_train.lr=0.0: Input should be greater than 0"),
         ({"model": {"arch": "resnet18", "widths": [4]}}, "experiments.digits.model.widths: unknown parameter"),
         ({"mitigate": {"update": "step"}}, "experiments.digits.mitigate.update='step': Input should be 'epoch' or 'batch'"),
+        ({"finetune_variants": ["finetune", "fancy"]}, "experiments.digits.finetune_variants: unknown finetune variant(s) ['fancy']"),
+        ({"finetune_variants": ["mitigate"]}, "experiments.digits.finetune_variants: ['mitigate'] leaves out 'finetune'"),
+        ({"finetune_variants": ["finetune", "finetune"]}, "experiments.digits.finetune_variants: ['finetune', 'finetune'] lists a variant twice"),
     ],
 )
 def test_a_bad_parameter_fails_with_one_line_naming_its_place_once(sections, message):

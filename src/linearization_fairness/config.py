@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeIn
 
 from linearization_fairness.data import DataConfig
 from linearization_fairness.figure2 import Figure2Config
-from linearization_fairness.finetuning import VARIANTS
+from linearization_fairness.finetuning import PLAIN, VARIANTS
 from linearization_fairness.linearization import LinearizeConfig, check_against_model
 from linearization_fairness.metrics import MetricsConfig
 from linearization_fairness.models import ModelConfig, ResNetConfig, build_model
@@ -39,6 +39,17 @@ def _distinct_seeds(seeds: list[int]) -> list[int]:
     return seeds
 
 
+def _known_variants(names: list[str]) -> list[str]:
+    unknown = [name for name in names if name not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown finetune variant(s) {unknown}; choose from {list(VARIANTS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{names} lists a variant twice; keep each once")
+    if PLAIN not in names:
+        raise ValueError(f"{names} leaves out {PLAIN!r}, the reference every other variant is compared with; add it")
+    return names
+
+
 class _Experiment(BaseModel):
     """One `experiments.<name>` block of parameters.yml (the finetune sections are added below)."""
 
@@ -51,6 +62,9 @@ class _Experiment(BaseModel):
     linearize: LinearizeConfig = LinearizeConfig()
     evaluate: MetricsConfig = MetricsConfig()
     statistics: StatisticsConfig = StatisticsConfig()
+    # The finetune variants each linearized model goes through (each one's settings are its own
+    # section below); dropping one drops its trainings, evaluations and report rows.
+    finetune_variants: Annotated[list[str], AfterValidator(_known_variants)] = list(VARIANTS)
 
     @model_validator(mode="after")
     def _model_fits_data(self) -> _Experiment:

@@ -24,16 +24,15 @@ class KeptDataset(MemoryDataset):
         pass
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    run = validate_run({
-        "checkpoint_dir": str(tmp_path_factory.mktemp("checkpoints")),
+def _tiny(checkpoints, linearize: dict, **sections) -> dict:
+    return {
+        "checkpoint_dir": str(checkpoints),
         "experiments": {"tiny": {
             "data": {"dataset": "digits", "val_fraction": 0.2},
             "model": {"widths": [4, 8], "blocks": [1, 1]},
             "seeds": [0],
             "base_train": TINY,
-            "linearize": {"random": {"budgets": [0.25]}, "deepreduce": {"budgets": ["1"]}},
+            "linearize": linearize,
             "finetune": {"train": TINY},
             "mitigate": {"train": TINY},
             "label_free": {"train": TINY},
@@ -41,13 +40,24 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 "hessian_iters": 2, "hessian_batch_size": WHOLE_SPLIT, "grad_norm_batch_size": WHOLE_SPLIT,
                 "per_sample_batch_size": WHOLE_SPLIT, "prediction_batch_size": WHOLE_SPLIT,
             },
+            **sections,
         }},
-    })  # fmt: skip
-    (experiment,) = experiments_of(run)
+    }  # fmt: skip
+
+
+def _run(parameters: dict) -> tuple[dict, set[str]]:
+    """Every dataset the experiment's pipeline wrote, and its node names."""
+    (experiment,) = experiments_of(validate_run(parameters))
     pipeline = experiment_pipeline(experiment)
     catalog = DataCatalog({name: KeptDataset(copy_mode="assign") for name in pipeline.datasets()})
     SequentialRunner().run(pipeline, catalog)
-    return {name: catalog.load(name) for name in pipeline.datasets() if catalog.exists(name)}
+    return {name: catalog.load(name) for name in pipeline.datasets() if catalog.exists(name)}, {node.name for node in pipeline.nodes}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    linearize = {"random": {"budgets": [0.25]}, "deepreduce": {"budgets": ["1"]}}
+    return _run(_tiny(tmp_path_factory.mktemp("checkpoints"), linearize))[0]
 
 
 def test_every_model_of_every_cell_reaches_both_results_tables(outputs: dict) -> None:
@@ -67,3 +77,12 @@ def test_the_aggregates_keep_every_declared_budget_and_the_report_embeds_every_f
     assert {"kept_by_layer", "multipliers", "mitigation_effect"} <= figures
     assert outputs["tiny.report"].count("<figure ") == len(figures)
     assert "[0.25]" in outputs["tiny.report"]  # the resolved config, printed as a table
+
+
+def test_a_sweep_without_the_fairness_aware_finetune_trains_reports_and_draws_none_of_it(tmp_path) -> None:
+    outputs, nodes = _run(_tiny(tmp_path, {"random": {"budgets": [0.25]}}, finetune_variants=["finetune"]))
+    assert set(outputs["tiny.model_metrics"]["variant"]) == {"base", "finetune"}
+    assert not [name for name in nodes if "mitigat" in name or "label_free" in name or name.endswith("draw_multipliers")]
+    report = outputs["tiny.report"]
+    assert "Mitigation diagnostic" not in report and "label_free" not in report and "figure-multipliers" not in report
+    assert "finetune = plain KD finetuning" in report and "mitigate = " not in report

@@ -11,9 +11,10 @@ from linearization_fairness.finetuning.objective import (
     cvar_weights,
     group_mean_gaps,
 )
-from linearization_fairness.finetuning.variants import VARIANTS, FinetuneVariant
+from linearization_fairness.finetuning.variants import PLAIN, VARIANTS, FinetuneVariant
 
 __all__ = [
+    "PLAIN",
     "VARIANTS",
     "FairnessAwareDistillation",
     "FinetuneConfig",

@@ -33,10 +33,12 @@ class FinetuneVariant:
     on_control: bool = False
 
 
+PLAIN = "finetune"  # the variant every other one, and the finetune-only control, is compared with
+
 VARIANTS: dict[str, FinetuneVariant] = {
     variant.name: variant
     for variant in (
-        FinetuneVariant("finetune", "plain KD finetuning", FinetuneConfig, finetune, on_control=True),
+        FinetuneVariant(PLAIN, "plain KD finetuning", FinetuneConfig, finetune, on_control=True),
         FinetuneVariant("mitigate", "fairness-aware finetuning", MitigateConfig, mitigate),
         FinetuneVariant("label_free", "label-free (CVaR) finetuning", LabelFreeConfig, label_free),
     )

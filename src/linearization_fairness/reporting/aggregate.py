@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from linearization_fairness.finetuning.variants import VARIANTS
+from linearization_fairness.finetuning.variants import PLAIN, VARIANTS
 from linearization_fairness.linearization.registry import METHODS
 
 BASE_METHOD = "base"
 CONTROL_METHOD = "finetune_only"
 BASE_VARIANT = "base"
-PLAIN_VARIANT = "finetune"
+PLAIN_VARIANT = PLAIN
 MITIGATED_VARIANT = "mitigate"
 VARIANT_LABELS = {BASE_VARIANT: "all-ReLU model"} | {name: variant.label for name, variant in VARIANTS.items()}
 # The all-ReLU models first, then the registry's methods in its order; any other method follows

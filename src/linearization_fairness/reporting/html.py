@@ -301,16 +301,18 @@ def cost_table(models: pd.DataFrame, pi_cost: PICostConfig) -> pd.DataFrame:
     )
 
 
-RESULTS_NOTE = (
-    '<p class="note">Variants: '
-    + "; ".join(f"{html.escape(variant)} = {html.escape(label)}" for variant, label in VARIANT_LABELS.items())
-    + f". Method {CONTROL_METHOD} is the all-ReLU model finetuned with distillation, no ReLU removed (a control). "
-    "The budget is as the sweep declares it (a ReLU count such as 250, a share of the ReLUs such as p5 for 5%, "
-    "or a DeepReDuce choice of stages such as 14t; all for the all-ReLU models), next to the ReLUs it keeps. "
-    "A group is a minority when its share of the training split is below the uniform share 1/G, "
-    "for G groups. "
-    "Cells are means over seeds ± the half-width of the Student-t 95% confidence interval (none with one seed).</p>"
-)
+def results_note(variants: Sequence[str]) -> str:
+    """What the results tables' variants, methods, budgets, minorities and intervals mean."""
+    return (
+        '<p class="note">Variants: '
+        + "; ".join(f"{html.escape(variant)} = {html.escape(VARIANT_LABELS.get(variant, variant))}" for variant in variants)
+        + f". Method {CONTROL_METHOD} is the all-ReLU model finetuned with distillation, no ReLU removed (a control). "
+        "The budget is as the sweep declares it (a ReLU count such as 250, a share of the ReLUs such as p5 for 5%, "
+        "or a DeepReDuce choice of stages such as 14t; all for the all-ReLU models), next to the ReLUs it keeps. "
+        "A group is a minority when its share of the training split is below the uniform share 1/G, "
+        "for G groups. "
+        "Cells are means over seeds ± the half-width of the Student-t 95% confidence interval (none with one seed).</p>"
+    )
 
 
 def task_note(task: tuple[str, str] | None) -> str:
@@ -385,7 +387,7 @@ def build_report_html(
     cost_body = '<p class="note">No models to cost.</p>'
     if not (models.empty and groups.empty):
         results_body = (
-            RESULTS_NOTE
+            results_note(list(dict.fromkeys(models["variant"])))
             + "<h3>Per model: mean ± 95% CI over seeds</h3>"
             + table_html(model_results_table(models))
             + "<h3>Per group: accuracy (%)</h3>"

@@ -7,8 +7,10 @@ from linearization_fairness.sweep import CONTROL, Cell
 
 
 def variants_of(cell: Cell) -> list[str]:
-    """The finetune variants a cell runs: every one after linearization, the control's on the base model."""
-    return [name for name, variant in VARIANTS.items() if variant.on_control or cell.method != CONTROL]
+    """The finetune variants a cell runs, in the registry's order: the experiment's after
+    linearization, the control's on the base model."""
+    chosen = cell.config.finetune_variants
+    return [name for name, variant in VARIANTS.items() if name in chosen and (variant.on_control or cell.method != CONTROL)]
 
 
 def create_pipeline(cell: Cell) -> Pipeline:

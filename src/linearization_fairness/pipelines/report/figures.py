@@ -19,6 +19,7 @@ from linearization_fairness.finetuning import fig_multipliers, multiplier_histor
 from linearization_fairness.linearization import fig_kept_by_layer
 from linearization_fairness.models import ModelArtifact
 from linearization_fairness.reporting import FIGURE_CAPTIONS, figures
+from linearization_fairness.reporting.aggregate import MITIGATED_VARIANT
 from linearization_fairness.reporting.cost import PICostConfig
 
 # What a figure is drawn from: the experiment's aggregated tables (groups, models), the first
@@ -31,6 +32,7 @@ class FigureSpec:
     draw: Callable[..., Figure]
     caption: str
     source: Source = "results"
+    variant: str | None = None  # the finetune variant the figure shows; drawn only where the sweep runs it
 
 
 def draw_results_figure(groups: pd.DataFrame, models: pd.DataFrame, *, spec: FigureSpec, pi_cost: PICostConfig) -> Figure:
@@ -62,19 +64,19 @@ def draw_decision_boundaries(
 
 
 _RESULTS = (
-    ("group_accuracy_drop_lowest_budget", figures.fig_group_accuracy_drop_lowest_budget),
-    ("accuracy_vs_budget", figures.fig_accuracy_vs_budget),
-    ("relative_drop_vs_budget", figures.fig_relative_drop_vs_budget),
-    ("param_distance_vs_budget", figures.fig_param_distance_vs_budget),
-    ("gradnorm_vs_accuracy", figures.fig_gradnorm_vs_accuracy),
-    ("margin_vs_accuracy", figures.fig_margin_vs_accuracy),
-    ("hessian_by_group", figures.fig_hessian_by_group),
-    ("mitigation_effect", figures.fig_mitigation_effect),
-    ("worst_group_vs_cost", figures.fig_worst_group_vs_cost),
+    ("group_accuracy_drop_lowest_budget", figures.fig_group_accuracy_drop_lowest_budget, None),
+    ("accuracy_vs_budget", figures.fig_accuracy_vs_budget, None),
+    ("relative_drop_vs_budget", figures.fig_relative_drop_vs_budget, None),
+    ("param_distance_vs_budget", figures.fig_param_distance_vs_budget, None),
+    ("gradnorm_vs_accuracy", figures.fig_gradnorm_vs_accuracy, None),
+    ("margin_vs_accuracy", figures.fig_margin_vs_accuracy, None),
+    ("hessian_by_group", figures.fig_hessian_by_group, None),
+    ("mitigation_effect", figures.fig_mitigation_effect, MITIGATED_VARIANT),
+    ("worst_group_vs_cost", figures.fig_worst_group_vs_cost, None),
 )
 
 FIGURES: dict[str, FigureSpec] = {
-    **{name: FigureSpec(draw, FIGURE_CAPTIONS[name]) for name, draw in _RESULTS},
+    **{name: FigureSpec(draw, FIGURE_CAPTIONS[name], variant=variant) for name, draw, variant in _RESULTS},
     "kept_by_layer": FigureSpec(
         draw_kept_by_layer,
         "Share of each layer's ReLUs that each method keeps, for one seed: SNL tends to keep later, smaller "
@@ -86,6 +88,7 @@ FIGURES: dict[str, FigureSpec] = {
         "The fairness-aware finetune's Lagrange multipliers and the violations |L_g - L| that drive them, per "
         "linearized cell of one seed: look for the minority groups' multipliers rising.",
         "multipliers",
+        MITIGATED_VARIANT,
     ),
     "decision_boundaries": FigureSpec(draw_decision_boundaries, FIGURE_CAPTIONS["decision_boundaries"], "decision_boundaries"),
 }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from linearization_fairness.finetuning import VARIANTS
 from linearization_fairness.metrics.table import with_relative_drop
 from linearization_fairness.pipelines.report.figures import FIGURES
 from linearization_fairness.reporting import build_report_html, findings, headline
@@ -94,7 +95,8 @@ def write_report(
     data = experiment.config.data
     return build_report_html(
         f"Disparate impact of ReLU linearization: {experiment.name}",
-        experiment.config.model_dump(mode="json"),
+        # the sections of the variants this sweep does not run are not part of its configuration
+        experiment.config.model_dump(mode="json", exclude=set(VARIANTS) - set(experiment.config.finetune_variants)),
         group_statistics,
         groups,
         models,

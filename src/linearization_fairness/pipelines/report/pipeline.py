@@ -25,6 +25,8 @@ TABLES = [
 def _figure_node(name: str, experiment: Experiment, sources: dict[str, list[str] | dict[str, str] | None]) -> Node | None:
     """The node drawing figure `name`, or None when the experiment has nothing to draw it from."""
     spec = FIGURES[name]
+    if spec.variant is not None and spec.variant not in experiment.config.finetune_variants:
+        return None
     output, node_name = f"fig_{name}", f"draw_{name}"
     if spec.source == "results":
         inputs = ["aggregated_group_metrics", "aggregated_model_metrics"]
