@@ -202,14 +202,17 @@ def build_differences(groups: pd.DataFrame, models: pd.DataFrame) -> tuple[pd.Da
     pairs["flip_rate"] = pairs["difference"].abs()
     by_pair = pairs.groupby([*DIFFERENCE_KEYS, "seed", "cell"], sort=False)
     minority = pairs["is_minority"]
+    minority_drop = pairs[minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
+    majority_drop = pairs[~minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
     pair_table = pd.DataFrame(
         {
             "overall_difference": by_pair["overall_accuracy"].first() - by_pair["reference_overall"].first(),
             "worst_group_difference": by_pair["accuracy"].min() - by_pair["reference_accuracy"].min(),
             "max_excess_drop": by_pair["excess_drop"].max(),
             "flip_rate": by_pair["flip_rate"].mean(),
-            "minority_gap": pairs[minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
-            - pairs[~minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean(),
+            "minority_relative_drop": minority_drop,
+            "majority_relative_drop": majority_drop,
+            "minority_gap": minority_drop - majority_drop,
         }
     ).reset_index()
 

@@ -8,8 +8,9 @@ A, model B): `difference` = acc_B,g - acc_A,g; `relative_drop` = (acc_A,g - acc_
 (acc_A - acc_B), how much more group g loses than the model as a whole; `flip_rate`, the share
 of the group's samples whose predicted class differs between A and B. Per pair:
 `overall_difference`, `worst_group_difference` (min_g acc_B,g - min_g acc_A,g), `max_excess_drop`
-(max_g psi_g), `flip_rate` over all samples and `minority_gap` (mean relative drop
-(acc_A,g - acc_B,g) / acc_A,g of the minority groups minus that of the majority groups).
+(max_g psi_g), `flip_rate` over all samples, `minority_relative_drop` and
+`majority_relative_drop` (the mean relative drop (acc_A,g - acc_B,g) / acc_A,g of the minority
+groups, of the majority groups) and `minority_gap` (the first minus the second).
 
 Intervals over test samples come from a bootstrap of the test split: replicate r draws n of the
 n samples with replacement and recomputes every statistic, the 2.5% and 97.5% quantiles of the
@@ -105,13 +106,16 @@ def _pair_statistics(
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(acc_a > 0, drop / acc_a, np.nan)
     group_stats = {"difference": acc_b - acc_a, "relative_drop": relative, "excess_drop": excess, "flip_rate": flips}
+    minority_drop = _nan_reduce(np.nanmean, relative[:, :, minority], axis=2)
+    majority_drop = _nan_reduce(np.nanmean, relative[:, :, majority], axis=2)
     pair_stats = {
         "overall_difference": overall[:, compared] - overall[:, reference],
         "worst_group_difference": _nan_reduce(np.nanmin, acc_b, axis=2) - _nan_reduce(np.nanmin, acc_a, axis=2),
         "max_excess_drop": _nan_reduce(np.nanmax, excess, axis=2),
         "flip_rate": overall_flips,
-        "minority_gap": _nan_reduce(np.nanmean, relative[:, :, minority], axis=2)
-        - _nan_reduce(np.nanmean, relative[:, :, majority], axis=2),
+        "minority_relative_drop": minority_drop,
+        "majority_relative_drop": majority_drop,
+        "minority_gap": minority_drop - majority_drop,
     }
     return group_stats, pair_stats
 
