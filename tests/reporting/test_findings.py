@@ -106,3 +106,10 @@ def test_without_linearized_models_there_is_no_headline(tables, aggregate, make_
     linearized = ["snl", "deepreduce", "random"]
     references = (groups[~groups["method"].isin(linearized)], models[~models["method"].isin(linearized)])
     assert headline(*aggregate(*references), *make_differences(*references)) == []
+
+
+def test_an_interval_over_seeds_is_cut_at_a_relative_drop_of_100_percent(spread_drop, aggregate, make_differences) -> None:
+    groups, models = spread_drop
+    loss, *_ = headline(*aggregate(groups, models), *make_differences(groups, models))
+
+    assert "relative accuracy drop +80.0% (95% CI over 2 seeds [-174.1, +100.0]" in loss  # 80 ± 254

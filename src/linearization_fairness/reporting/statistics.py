@@ -50,6 +50,8 @@ from linearization_fairness.results.schema import (
 )
 
 QUANTILES = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
+# Where each comparison statistic lives (None: unbounded); `flip_rate` is bounded alike at both levels.
+STATISTIC_RANGES = GROUP_DIFFERENCES | MODEL_DIFFERENCES
 
 
 class StatisticsConfig(BaseModel):
@@ -307,14 +309,20 @@ def zero_flag(inside: list[str]) -> str:
 def claim(row: pd.Series, stat: str, unit: str = " points", scale: float = 100.0, signed: bool = True) -> str:
     """An aggregated statistic for a sentence: its seed mean, both 95% intervals, at model level how
     many seeds lie above 0, and the flag where an interval includes 0, e.g. "+13.6 points (95% CI
-    over 3 seeds [+5.0, +22.2], over test samples [+9.1, +18.0]; 3 of 3 seeds above 0)"."""
+    over 3 seeds [+5.0, +22.2], over test samples [+9.1, +18.0]; 3 of 3 seeds above 0)". The
+    interval over seeds is cut at the statistic's STATISTIC_RANGES, as the figures cut theirs: a
+    t-interval over few seeds can pass them (a relative drop above 100%)."""
 
     def number(value: float) -> str:
         return f"{scale * value:+.1f}" if signed else f"{scale * value:.1f}"
 
     mean, half_width, seeds = row[f"{stat}_mean"], row[f"{stat}_ci95"], int(row["n_seeds"])
+    low, high = STATISTIC_RANGES[stat]
+    seed_low, seed_high = np.clip(
+        [mean - half_width, mean + half_width], -np.inf if low is None else low, np.inf if high is None else high
+    )
     over_seeds = "one seed" if pd.isna(half_width) else (
-        f"95% CI over {seeds} seeds [{number(mean - half_width)}, {number(mean + half_width)}]"
+        f"95% CI over {seeds} seeds [{number(seed_low)}, {number(seed_high)}]"
     )  # fmt: skip
     parts = [f"{over_seeds}, over test samples [{number(row[f'{stat}_sample_low'])}, {number(row[f'{stat}_sample_high'])}]"]
     if f"{stat}_positive_seeds" in row.index:
