@@ -154,6 +154,18 @@ def make_aggregated() -> Callable[..., tuple[pd.DataFrame, pd.DataFrame]]:
 
 
 @pytest.fixture
+def spread_drop() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-seed (groups, models) of snl alone, where frog loses everything at 1,000 ReLUs on seed 0
+    and 60% on seed 1: a relative drop of 80% ± 254 points over the two seeds, past 100%."""
+    groups, models = build_tables(methods=("snl",))
+    lowest = (groups["method"] == "snl") & (groups["relus_kept"] == 1000) & (groups["group_name"] == "frog")
+    base = groups.loc[(groups["variant"] == "base") & (groups["group_name"] == "frog")].set_index("seed")["accuracy"]
+    seeds = groups.loc[lowest, "seed"]
+    groups.loc[lowest, "accuracy"] = (seeds.map({0: 0.0, 1: 0.4}) * seeds.map(base)).to_numpy()
+    return groups, models
+
+
+@pytest.fixture
 def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-seed (groups, models) of the full sweep: base, control, three methods x two budgets x two variants."""
     return build_tables()
@@ -202,14 +214,17 @@ def build_differences(groups: pd.DataFrame, models: pd.DataFrame) -> tuple[pd.Da
     pairs["flip_rate"] = pairs["difference"].abs()
     by_pair = pairs.groupby([*DIFFERENCE_KEYS, "seed", "cell"], sort=False)
     minority = pairs["is_minority"]
+    minority_drop = pairs[minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
+    majority_drop = pairs[~minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
     pair_table = pd.DataFrame(
         {
             "overall_difference": by_pair["overall_accuracy"].first() - by_pair["reference_overall"].first(),
             "worst_group_difference": by_pair["accuracy"].min() - by_pair["reference_accuracy"].min(),
             "max_excess_drop": by_pair["excess_drop"].max(),
             "flip_rate": by_pair["flip_rate"].mean(),
-            "minority_gap": pairs[minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean()
-            - pairs[~minority].groupby(by_pair.keys, sort=False)["relative_drop"].mean(),
+            "minority_relative_drop": minority_drop,
+            "majority_relative_drop": majority_drop,
+            "minority_gap": minority_drop - majority_drop,
         }
     ).reset_index()
 

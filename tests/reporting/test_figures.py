@@ -7,6 +7,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from linearization_fairness.pipelines.report.figures import FIGURES, draw_results_figure
 from linearization_fairness.reporting.cost import PICostConfig
 from linearization_fairness.reporting.figures import (
     FIGURE_CAPTIONS,
@@ -25,22 +26,13 @@ from linearization_fairness.reporting.figures import (
     fig_worst_group_vs_cost,
 )
 
-# Every figure drawn from the two aggregated tables, as a figure registry calls them.
-TABLE_FIGURES = {
-    "group_accuracy_drop_lowest_budget": fig_group_accuracy_drop_lowest_budget,
-    "accuracy_vs_budget": fig_accuracy_vs_budget,
-    "relative_drop_vs_budget": fig_relative_drop_vs_budget,
-    "param_distance_vs_budget": fig_param_distance_vs_budget,
-    "gradnorm_vs_accuracy": fig_gradnorm_vs_accuracy,
-    "margin_vs_accuracy": fig_margin_vs_accuracy,
-    "hessian_by_group": fig_hessian_by_group,
-    "mitigation_effect": fig_mitigation_effect,
-    "worst_group_vs_cost": fig_worst_group_vs_cost,
-}
-
-
-def all_figures(groups: pd.DataFrame, models: pd.DataFrame) -> dict[str, Figure]:
-    return {name: draw(groups, models) for name, draw in TABLE_FIGURES.items()}
+def all_figures(groups: pd.DataFrame, models: pd.DataFrame, model_differences: pd.DataFrame) -> dict[str, Figure]:
+    """Every figure drawn from the aggregated tables, as the report pipeline draws them."""
+    return {
+        name: draw_results_figure(groups, models, model_differences, spec=spec, pi_cost=None)
+        for name, spec in FIGURES.items()
+        if spec.source == "results"
+    }
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -57,8 +49,8 @@ def is_no_data(figure: Figure) -> bool:
     return "no data for" in texts(figure)
 
 
-def test_every_figure_renders_from_full_tables(aggregated) -> None:
-    figures = all_figures(*aggregated)
+def test_every_figure_renders_from_full_tables(aggregated, differences) -> None:
+    figures = all_figures(*aggregated, differences[1])
 
     assert set(figures) <= set(FIGURE_CAPTIONS)
     for name, figure in figures.items():
@@ -74,36 +66,59 @@ def test_every_figure_renders_from_full_tables(aggregated) -> None:
     ],
     ids=["one-seed-one-method-one-budget", "no-mitigate-no-base-no-control"],
 )
-def test_every_figure_renders_from_degenerate_tables(make_aggregated, shape) -> None:
-    figures = all_figures(*make_aggregated(**shape))
+def test_every_figure_renders_from_degenerate_tables(make_tables, aggregate, make_differences, differences, shape) -> None:
+    tables = make_tables(**shape)
+    # without the all-ReLU models no model is compared with anything
+    model_differences = differences[1].iloc[0:0] if "with_references" in shape else make_differences(*tables)[1]
+    figures = all_figures(*aggregate(*tables), model_differences)
 
     for name, figure in figures.items():
         assert png_bytes(figure).startswith(b"\x89PNG"), name
     assert is_no_data(figures["mitigation_effect"]) == ("variants" in shape)
+    assert is_no_data(figures["relative_drop_vs_budget"]) == ("with_references" in shape)
 
 
-def test_nan_metrics_and_empty_tables_give_no_data_figures(tables, aggregate) -> None:
+def test_nan_metrics_and_empty_tables_give_no_data_figures(tables, aggregate, differences) -> None:
     groups, models = tables
     without_curvature = aggregate(groups.assign(hessian_top_eig=np.nan, grad_norm=np.nan), models)
     assert is_no_data(fig_hessian_by_group(*without_curvature))
     assert is_no_data(fig_gradnorm_vs_accuracy(*without_curvature))
     assert not is_no_data(fig_margin_vs_accuracy(*without_curvature))
 
-    empty = [table.iloc[0:0] for table in aggregate(groups, models)]
+    empty = [table.iloc[0:0] for table in (*aggregate(groups, models), differences[1])]
     for name, figure in all_figures(*empty).items():
         assert is_no_data(figure), name
         png_bytes(figure)
 
 
 def test_minority_groups_are_dashed_and_hatched(aggregated) -> None:
-    drop_lines = fig_relative_drop_vs_budget(*aggregated).axes[0].get_lines()
-    styles = {line.get_label().split(" (")[0]: line.get_linestyle() for line in drop_lines if "(" in line.get_label()}
-    assert styles == {"cat": "-", "dog": "-", "frog": "--"}
-
     bars = fig_group_accuracy_drop_lowest_budget(*aggregated).axes[0].patches
     hatched = [bar for bar in bars if bar.get_hatch()]
     # frog's bar of snl, deepreduce, random and the finetune-only control
     assert len(hatched) == 4
+
+
+def test_the_relative_drop_figure_draws_the_minority_and_the_majority_mean_per_method(aggregated, differences) -> None:
+    figure = fig_relative_drop_vs_budget(*aggregated, differences[1])
+
+    panels = [axes for axes in figure.axes if axes.get_title()]
+    assert [axes.get_title() for axes in panels] == ["snl (plain KD finetuning)", "deepreduce (plain KD finetuning)", "random (plain KD finetuning)"]
+    for axes in panels:
+        lines = [line for line in axes.get_lines() if not line.get_label().startswith("_")]  # not the zero line
+        assert {line.get_label(): line.get_linestyle() for line in lines} == {"majority groups (cat, dog)": "-", "minority groups (frog)": "--"}
+    # the planted drops: frog 10% at 4,000 and 40% at 1,000 ReLUs, cat and dog (1 + 2) / 2 and (2 + 3) / 2
+    majority, minority = panels[0].get_lines()[:2]
+    assert minority.get_xdata().tolist() == [1000, 4000]
+    assert minority.get_ydata() == pytest.approx([40.0, 10.0]) and majority.get_ydata() == pytest.approx([2.5, 1.5])
+
+
+def test_a_set_s_band_is_its_ci_over_seeds_cut_at_a_drop_of_100_percent(spread_drop, aggregate, make_differences) -> None:
+    groups, models = spread_drop
+    figure = fig_relative_drop_vs_budget(*aggregate(groups, models), make_differences(groups, models)[1])
+
+    band = figure.axes[0].collections[1].get_paths()[0].vertices  # the minority's, drawn second
+    assert band[:, 1].max() == pytest.approx(100.0)
+    assert band[:, 1].min() < 0  # the lower side keeps its full length: a drop may be a gain
 
 
 def test_accuracy_vs_budget_uses_a_log_axis_and_reference_lines(aggregated) -> None:
@@ -195,9 +210,8 @@ def test_decision_boundaries_report_global_and_per_class_accuracy() -> None:
     assert is_no_data(fig_decision_boundaries({}, points, labels))
 
 
-def test_multi_panel_figures_wrap_onto_rows_within_the_page_width(aggregated) -> None:
-    for draw in (fig_relative_drop_vs_budget, fig_hessian_by_group, fig_mitigation_effect):
-        figure = draw(*aggregated)
+def test_multi_panel_figures_wrap_onto_rows_within_the_page_width(aggregated, differences) -> None:
+    for figure in (fig_relative_drop_vs_budget(*aggregated, differences[1]), fig_hessian_by_group(*aggregated), fig_mitigation_effect(*aggregated)):
         width, height = figure.get_size_inches()
         panels = [axes for axes in figure.axes if axes.get_title()]
         assert len(panels) == 3  # snl, deepreduce, random

@@ -42,15 +42,31 @@ def test_mitigation_and_control_sentences_state_the_changes(aggregated, differen
     sentences = findings(*aggregated, *differences)
 
     (mitigation,) = sentences_about(sentences, "Fairness-aware", "snl at 1,000 ReLUs")
-    # frog: 0.805 * 0.6 = 48.3% -> 0.805 * 0.8 = 64.4% (mean over seeds 0 and 1); per seed
-    # +16.0 and +16.2 points: t(0.975, 1) * 0.14 / sqrt(2) = 1.3 points either side
-    assert "'frog' (minority, 10% of the training data), goes from 48.3% to 64.4%, +16.1 points (95% CI over 2 seeds [+14.8, +17.4]" in mitigation
-    # the model table's worst-group accuracy is frog's; both seeds favour the mitigation
-    assert "worst-group accuracy from 48.3% to 64.4%, +16.1 points (95% CI over 2 seeds [+14.8, +17.4], over test samples [+14.1, +18.1]; 2 of 2 seeds above 0)" in mitigation
+    # frog, the worst group under both: 0.805 * 0.6 = 48.3% -> 0.805 * 0.8 = 64.4% (mean over seeds
+    # 0 and 1); per seed +16.0 and +16.2 points: t(0.975, 1) * 0.14 / sqrt(2) = 1.3 points either
+    # side; both seeds favour the mitigation. Said once, as the worst-group accuracy.
+    assert (
+        "worst-group accuracy, that of 'frog' (minority, 10% of the training data) under both, from 48.3% to 64.4%, "
+        "+16.1 points (95% CI over 2 seeds [+14.8, +17.4], over test samples [+14.1, +18.1]; 2 of 2 seeds above 0)"
+    ) in mitigation
+    assert mitigation.count("48.3%") == 1 and "the worst group under plain finetuning" not in mitigation
     assert "global accuracy from" in mitigation and "CI includes 0" not in mitigation
     (control,) = sentences_about(sentences, "Distillation finetuning alone")
     assert "5.0% for 'frog'" in control and "'frog' loses most, +5.0%" in control
     assert "the CIs of 2 of 3 groups' drops include 0 ('cat', 'dog')" in control
+
+
+def test_a_worst_group_that_the_mitigation_lifts_past_another_is_named_apart(make_tables, aggregate, make_differences) -> None:
+    groups, models = make_tables()
+    lifted = (groups["variant"] == "mitigate") & (groups["relus_kept"] == 1000) & (groups["group_name"] == "frog")
+    groups.loc[lifted, "accuracy"] = 0.99
+    worst = groups.groupby(["cell", "variant"])["accuracy"].min()
+    models["worst_group_accuracy"] = worst.reindex(pd.MultiIndex.from_frame(models[["cell", "variant"]])).to_numpy()
+    (mitigation,) = sentences_about(findings(*aggregate(groups, models), *make_differences(groups, models)), "Fairness-aware", "snl at 1,000 ReLUs")
+
+    # dog (0.9 * 0.97 = 87.3% and 88.3% on the two seeds) is the worst group after
+    assert "the worst group under plain finetuning, 'frog' (minority, 10% of the training data), goes from 48.3% to 99.0%" in mitigation
+    assert "; worst-group accuracy from 48.3% to 87.8%" in mitigation
 
 
 def test_a_claim_whose_interval_includes_zero_is_flagged(aggregated, differences, make_tables, make_differences) -> None:
@@ -66,7 +82,7 @@ def test_a_claim_whose_interval_includes_zero_is_flagged(aggregated, differences
     hurt = (groups["variant"] == "mitigate") & (groups["seed"] == 1) & (groups["group_name"] == "frog")
     groups.loc[hurt, "accuracy"] -= 0.3
     (mitigation,) = sentences_about(findings(*aggregated, *make_differences(groups, models)), "Fairness-aware", "snl at 1,000 ReLUs")
-    assert "'frog' (minority, 10% of the training data), goes from 48.3% to 64.4%, +1.1 points" in mitigation
+    assert "that of 'frog' (minority, 10% of the training data) under both, from 48.3% to 64.4%, +1.1 points" in mitigation
     assert "(CI includes 0 over seeds and test samples)" in mitigation
 
 
@@ -106,3 +122,10 @@ def test_without_linearized_models_there_is_no_headline(tables, aggregate, make_
     linearized = ["snl", "deepreduce", "random"]
     references = (groups[~groups["method"].isin(linearized)], models[~models["method"].isin(linearized)])
     assert headline(*aggregate(*references), *make_differences(*references)) == []
+
+
+def test_an_interval_over_seeds_is_cut_at_a_relative_drop_of_100_percent(spread_drop, aggregate, make_differences) -> None:
+    groups, models = spread_drop
+    loss, *_ = headline(*aggregate(groups, models), *make_differences(groups, models))
+
+    assert "relative accuracy drop +80.0% (95% CI over 2 seeds [-174.1, +100.0]" in loss  # 80 ± 254

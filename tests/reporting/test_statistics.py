@@ -118,6 +118,21 @@ def test_paired_differences_by_hand(computed) -> None:
     assert small["difference_mean"] == pytest.approx(((1 / 4 - 3 / 4) + (2 / 4 - 3 / 4)) / 2)
 
 
+def test_the_minority_and_majority_mean_relative_drops_by_hand(computed) -> None:
+    # finetune against base: small (the minority) 3/4 -> 1/4 and 3/4 -> 2/4, big 5/6 -> 4/6 and 1 -> 5/6
+    per_seed = {"minority_relative_drop": np.array([2 / 3, 1 / 3]), "majority_relative_drop": np.array([1 / 5, 1 / 6])}
+    for seed in (0, 1):
+        row = _row(computed["model_differences"], seed=seed, variant="finetune", reference="base")
+        assert row["minority_relative_drop"] == pytest.approx(per_seed["minority_relative_drop"][seed])
+        assert row["majority_relative_drop"] == pytest.approx(per_seed["majority_relative_drop"][seed])
+        assert row["minority_gap"] == pytest.approx(row["minority_relative_drop"] - row["majority_relative_drop"])
+    aggregated = _row(computed["aggregated_model_differences"], variant="finetune", reference="base")
+    for stat, values in per_seed.items():
+        assert aggregated[f"{stat}_mean"] == pytest.approx(values.mean())
+        assert aggregated[f"{stat}_ci95"] == pytest.approx(stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2))
+        assert aggregated[f"{stat}_sample_low"] <= aggregated[f"{stat}_sample_high"] <= 1
+
+
 def test_the_seed_mean_interval_resamples_every_seed_alike(computed) -> None:
     """A direct resample loop, fairlearn's draws: one replicate resamples the samples of both seeds."""
     seeds = np.random.default_rng(3).integers(0, np.iinfo(np.uint32).max, size=REPLICATES, dtype=np.uint32)

@@ -2,7 +2,9 @@
 
 Every figure function takes `(groups, models, ...)`: the aggregated group table and the
 aggregated model table (see `reporting.aggregate`), both of one experiment, so that a registry can
-call each one alike; a figure reads whichever of the two holds its numbers. Budgets are plotted on
+call each one alike; a figure reads whichever of the two holds its numbers, and one drawn from
+paired comparisons also takes the aggregated comparison table of the models (`model_differences`,
+see `reporting.statistics`). Budgets are plotted on
 a numeric axis of the ReLUs kept (`relus_kept`), never of the declared `budget` (a string such as
 "250", "p5" or "14t"), which labels ticks, bars and points where the count alone would not name it.
 
@@ -74,14 +76,18 @@ EXTRA_METHOD_MARKERS = ("v", "P", "X", "*")
 BASE_STYLE = {"color": "black", "linestyle": "-"}
 CONTROL_STYLE = {"color": "0.45", "linestyle": "--"}
 BASE_BAR_COLOUR = "0.7"  # light enough for the black minority hatching to show
+# The two sets of groups of the relative-drop figure: their statistic in the comparison tables,
+# whether it is the minority's, and their colours and line style as for single groups.
+GROUP_SETS = (("majority_relative_drop", False, "Blues", "-"), ("minority_relative_drop", True, "Reds", "--"))
 
 FIGURE_CAPTIONS = {
     "group_accuracy_drop_lowest_budget": "Each group's relative accuracy drop at every method's lowest ReLU budget "
     "(paper Fig. 1): look for minority (hatched) groups losing far more than the majority.",
     "accuracy_vs_budget": "Global accuracy against the number of ReLUs kept (paper Fig. 5): linearized models "
     "should stay close to the all-ReLU reference line while the per-group figures show who pays.",
-    "relative_drop_vs_budget": "Relative accuracy drop per group as the ReLU budget shrinks (paper Fig. 6): "
-    "look for dashed minority lines rising while solid majority lines stay near zero.",
+    "relative_drop_vs_budget": "Mean relative accuracy drop of the minority groups and of the majority groups as "
+    "the ReLU budget shrinks (paper Fig. 6), each averaged over its groups per seed, with 95% CI bands over seeds: "
+    "look for the dashed minority line rising while the solid majority line stays near zero.",
     "param_distance_vs_budget": "Distance of the linearized weights from the all-ReLU weights (paper Fig. 8, left): "
     "it should grow as fewer ReLUs are kept, which amplifies the group gradient terms of the bound.",
     "gradnorm_vs_accuracy": "Group accuracy against the norm of the group's loss gradient (paper Fig. 8, middle): "
@@ -402,36 +408,47 @@ def _model_metric_vs_budget(
     return figure
 
 
-def fig_relative_drop_vs_budget(groups: pd.DataFrame, models: pd.DataFrame, variant: str = PLAIN_VARIANT) -> Figure:
-    """Paper Fig. 6: relative accuracy drop vs ReLUs kept, one line per group, one panel per method."""
-    title = _experiment_title(groups, models, "Relative accuracy drop per group vs ReLU budget")
+def fig_relative_drop_vs_budget(
+    groups: pd.DataFrame, models: pd.DataFrame, model_differences: pd.DataFrame, variant: str = PLAIN_VARIANT
+) -> Figure:
+    """Paper Fig. 6: the mean relative accuracy drop of the minority groups and that of the
+    majority groups vs ReLUs kept, one panel per method, from the aggregated comparison table
+    `model_differences` (see reporting/statistics.py): each seed's model against the all-ReLU model
+    of its seed, its drops averaged over each set, then over seeds. One line per set, not per
+    group, so that ten groups stay readable; the groups of each set are named in the legend."""
+    title = _experiment_title(groups, models, "Relative accuracy drop of the minority and the majority groups vs ReLU budget")
+    against_base = model_differences[model_differences["reference"] == BASE_VARIANT]
+    means = [f"{statistic}_mean" for statistic, *_ in GROUP_SETS]
     panels = [
-        (method, rows)
-        for method in linearization_methods(groups)
-        if (rows := rows_of(groups, method, variant))["relative_drop_mean"].notna().any()
+        (method, rows.sort_values("relus_kept"))
+        for method in linearization_methods(against_base)
+        if not (rows := rows_of(against_base, method, variant).dropna(subset=means, how="all")).empty
     ]
     if not panels:
         return no_data_figure(f"no data for the relative accuracy drop of linearized models ({variant_label(variant)})")
-    styles = group_styles(pd.concat([rows for _, rows in panels]))
-    figure, all_axes = _panel_grid((PANEL_SIZE[0], PANEL_SIZE[1] + 0.8), len(panels), sharey=True)
+    members = {False: [], True: []}
+    for style in group_styles(groups).values():
+        members[style.is_minority].append(style.name)
+    figure, all_axes = _panel_grid((PANEL_SIZE[0], PANEL_SIZE[1] + 0.6), len(panels), sharey=True)
     for axes, (method, rows) in zip(all_axes, panels):
-        for group_id, style in styles.items():
-            line = rows[rows["group_id"] == group_id].sort_values("relus_kept")
-            if line.empty:
+        relus = _values(rows["relus_kept"])
+        for statistic, is_minority, colour_map, linestyle in GROUP_SETS:
+            mean = _values(rows[f"{statistic}_mean"], 100.0)
+            if np.isnan(mean).all():
                 continue
-            relus = _values(line["relus_kept"])
-            mean = _values(line["relative_drop_mean"], 100.0)
-            below, above = _bounded_errors(mean, line["relative_drop_ci95"], "relative_drop", 100.0)
-            axes.plot(relus, mean, marker="o", color=style.colour, linestyle=style.linestyle, label=style.label)
-            axes.fill_between(relus, mean - below, mean + above, color=style.colour, alpha=0.15)
+            below, above = _bounded_errors(mean, rows[f"{statistic}_ci95"], "relative_drop", 100.0)
+            colour = matplotlib.colormaps[colour_map](0.75)
+            names = textwrap.shorten(", ".join(members[is_minority]), 60, placeholder=", …")
+            label = f"{'minority' if is_minority else 'majority'} groups" + (f" ({names})" if names else "")
+            axes.plot(relus, mean, marker="o", color=colour, linestyle=linestyle, label=label)
+            axes.fill_between(relus, mean - below, mean + above, color=colour, alpha=0.15)
         axes.axhline(0.0, color="black", linewidth=0.6)
         _budget_axis(axes, rows)
         axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
-    all_axes[0].set_ylabel("relative accuracy drop\nvs all-ReLU model (%)")
+    all_axes[0].set_ylabel("mean relative accuracy drop\nvs all-ReLU model (%)")
     handles, labels = all_axes[0].get_legend_handles_labels()
-    # two legend columns fit under each panel
-    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=7)
-    figure.suptitle(title, fontsize=10)
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7)
+    figure.suptitle(f"{title}\n(mean over the set's groups per seed; bands: 95% CI over seeds)", fontsize=10)
     return figure
 
 

@@ -207,34 +207,37 @@ def _mitigation_effect(
     groups: pd.DataFrame, models: pd.DataFrame, group_differences: pd.DataFrame, model_differences: pd.DataFrame, method: str
 ) -> list[str]:
     """Per budget with both variants: the plain-finetuning worst group, worst-group and global
-    accuracy, each change paired per seed (fairness-aware minus plain)."""
+    accuracy, each change paired per seed (fairness-aware minus plain). When that group is the
+    worst under both, the worst-group accuracy names it instead of a clause of its own."""
     paired = rows_of(model_differences, method, MITIGATED_VARIANT).sort_values("relus_kept", kind="stable")
     sentences = []
     for _, pair in paired.iterrows():
         budget, relus_kept = pair["budget"], pair["relus_kept"]
         plain_groups = _at(groups, method, PLAIN_VARIANT, budget, relus_kept).dropna(subset=["accuracy_mean"])
-        mitigated_groups = _at(groups, method, MITIGATED_VARIANT, budget, relus_kept).set_index("group_id")
+        mitigated = _at(groups, method, MITIGATED_VARIANT, budget, relus_kept).set_index("group_id")["accuracy_mean"].dropna()
         changes = _at(group_differences, method, MITIGATED_VARIANT, budget, relus_kept).set_index("group_id")
-        clauses = []
-        if not plain_groups.empty:
-            worst = plain_groups.loc[plain_groups["accuracy_mean"].idxmin()]
-            after = mitigated_groups["accuracy_mean"].get(worst["group_id"], float("nan"))
-            if pd.notna(after) and worst["group_id"] in changes.index:
-                clauses.append(
-                    f"the worst group under plain finetuning, {_group(worst)}, goes from "
-                    f"{_percent(worst['accuracy_mean'])} to {_percent(after)}, "
-                    f"{claim(changes.loc[worst['group_id']], 'difference')}"
-                )
+        worst = None if plain_groups.empty else plain_groups.loc[plain_groups["accuracy_mean"].idxmin()]
+        still_worst = worst is not None and not mitigated.empty and mitigated.idxmin() == worst["group_id"]
         plain_model = _at(models, method, PLAIN_VARIANT, budget, relus_kept)
         mitigated_model = _at(models, method, MITIGATED_VARIANT, budget, relus_kept)
+        model_clauses = {}
         for metric, label in MODEL_ACCURACIES:
             before = plain_model[f"{metric}_mean"].dropna()
             after = mitigated_model[f"{metric}_mean"].dropna()
             change = PAIRED[metric]
             if not before.empty and not after.empty and pd.notna(pair[f"{change}_mean"]):
-                clauses.append(
-                    f"{label} from {_percent(before.iloc[0])} to {_percent(after.iloc[0])}, {claim(pair, change)}"
-                )
+                if metric == "worst_group_accuracy" and still_worst:
+                    label += f", that of {_group(worst)} under both,"
+                model_clauses[metric] = f"{label} from {_percent(before.iloc[0])} to {_percent(after.iloc[0])}, {claim(pair, change)}"
+        clauses = []
+        named = still_worst and "worst_group_accuracy" in model_clauses
+        if worst is not None and not named and worst["group_id"] in mitigated.index and worst["group_id"] in changes.index:
+            clauses.append(
+                f"the worst group under plain finetuning, {_group(worst)}, goes from "
+                f"{_percent(worst['accuracy_mean'])} to {_percent(mitigated[worst['group_id']])}, "
+                f"{claim(changes.loc[worst['group_id']], 'difference')}"
+            )
+        clauses += model_clauses.values()
         if clauses:
             sentences.append(
                 f"Fairness-aware instead of plain finetuning for {method} at {budget_text(budget, relus_kept)}: "

@@ -8,8 +8,9 @@ A, model B): `difference` = acc_B,g - acc_A,g; `relative_drop` = (acc_A,g - acc_
 (acc_A - acc_B), how much more group g loses than the model as a whole; `flip_rate`, the share
 of the group's samples whose predicted class differs between A and B. Per pair:
 `overall_difference`, `worst_group_difference` (min_g acc_B,g - min_g acc_A,g), `max_excess_drop`
-(max_g psi_g), `flip_rate` over all samples and `minority_gap` (mean relative drop
-(acc_A,g - acc_B,g) / acc_A,g of the minority groups minus that of the majority groups).
+(max_g psi_g), `flip_rate` over all samples, `minority_relative_drop` and
+`majority_relative_drop` (the mean relative drop (acc_A,g - acc_B,g) / acc_A,g of the minority
+groups, of the majority groups) and `minority_gap` (the first minus the second).
 
 Intervals over test samples come from a bootstrap of the test split: replicate r draws n of the
 n samples with replacement and recomputes every statistic, the 2.5% and 97.5% quantiles of the
@@ -49,6 +50,8 @@ from linearization_fairness.results.schema import (
 )
 
 QUANTILES = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
+# Where each comparison statistic lives (None: unbounded); `flip_rate` is bounded alike at both levels.
+STATISTIC_RANGES = GROUP_DIFFERENCES | MODEL_DIFFERENCES
 
 
 class StatisticsConfig(BaseModel):
@@ -105,13 +108,16 @@ def _pair_statistics(
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(acc_a > 0, drop / acc_a, np.nan)
     group_stats = {"difference": acc_b - acc_a, "relative_drop": relative, "excess_drop": excess, "flip_rate": flips}
+    minority_drop = _nan_reduce(np.nanmean, relative[:, :, minority], axis=2)
+    majority_drop = _nan_reduce(np.nanmean, relative[:, :, majority], axis=2)
     pair_stats = {
         "overall_difference": overall[:, compared] - overall[:, reference],
         "worst_group_difference": _nan_reduce(np.nanmin, acc_b, axis=2) - _nan_reduce(np.nanmin, acc_a, axis=2),
         "max_excess_drop": _nan_reduce(np.nanmax, excess, axis=2),
         "flip_rate": overall_flips,
-        "minority_gap": _nan_reduce(np.nanmean, relative[:, :, minority], axis=2)
-        - _nan_reduce(np.nanmean, relative[:, :, majority], axis=2),
+        "minority_relative_drop": minority_drop,
+        "majority_relative_drop": majority_drop,
+        "minority_gap": minority_drop - majority_drop,
     }
     return group_stats, pair_stats
 
@@ -303,14 +309,20 @@ def zero_flag(inside: list[str]) -> str:
 def claim(row: pd.Series, stat: str, unit: str = " points", scale: float = 100.0, signed: bool = True) -> str:
     """An aggregated statistic for a sentence: its seed mean, both 95% intervals, at model level how
     many seeds lie above 0, and the flag where an interval includes 0, e.g. "+13.6 points (95% CI
-    over 3 seeds [+5.0, +22.2], over test samples [+9.1, +18.0]; 3 of 3 seeds above 0)"."""
+    over 3 seeds [+5.0, +22.2], over test samples [+9.1, +18.0]; 3 of 3 seeds above 0)". The
+    interval over seeds is cut at the statistic's STATISTIC_RANGES, as the figures cut theirs: a
+    t-interval over few seeds can pass them (a relative drop above 100%)."""
 
     def number(value: float) -> str:
         return f"{scale * value:+.1f}" if signed else f"{scale * value:.1f}"
 
     mean, half_width, seeds = row[f"{stat}_mean"], row[f"{stat}_ci95"], int(row["n_seeds"])
+    low, high = STATISTIC_RANGES[stat]
+    seed_low, seed_high = np.clip(
+        [mean - half_width, mean + half_width], -np.inf if low is None else low, np.inf if high is None else high
+    )
     over_seeds = "one seed" if pd.isna(half_width) else (
-        f"95% CI over {seeds} seeds [{number(mean - half_width)}, {number(mean + half_width)}]"
+        f"95% CI over {seeds} seeds [{number(seed_low)}, {number(seed_high)}]"
     )  # fmt: skip
     parts = [f"{over_seeds}, over test samples [{number(row[f'{stat}_sample_low'])}, {number(row[f'{stat}_sample_high'])}]"]
     if f"{stat}_positive_seeds" in row.index:

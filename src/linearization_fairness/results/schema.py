@@ -163,6 +163,8 @@ MODEL_DIFFERENCES = {
     "worst_group_difference": (-1, 1),
     "max_excess_drop": (-2, 2),
     "flip_rate": (0, 1),
+    "minority_relative_drop": (None, 1),
+    "majority_relative_drop": (None, 1),
     "minority_gap": (None, None),
 }
 PER_SEED_BOUNDS = ("", "_low", "_high")  # the seed's value and its test-sample interval

@@ -22,8 +22,9 @@ from linearization_fairness.reporting import FIGURE_CAPTIONS, figures
 from linearization_fairness.reporting.aggregate import MITIGATED_VARIANT
 from linearization_fairness.reporting.cost import PICostConfig
 
-# What a figure is drawn from: the experiment's aggregated tables (groups, models), the first
-# seed's per-cell tables (kept ReLUs by layer, mitigation histories), or two models on 2-D data.
+# What a figure is drawn from: the experiment's aggregated tables (groups, models and the models'
+# paired comparisons), the first seed's per-cell tables (kept ReLUs by layer, mitigation
+# histories), or two models on 2-D data.
 Source = Literal["results", "kept_by_layer", "multipliers", "decision_boundaries"]
 
 
@@ -35,11 +36,14 @@ class FigureSpec:
     variant: str | None = None  # the finetune variant the figure shows; drawn only where the sweep runs it
 
 
-def draw_results_figure(groups: pd.DataFrame, models: pd.DataFrame, *, spec: FigureSpec, pi_cost: PICostConfig) -> Figure:
-    """A results figure from the aggregated tables (the cost figure also takes the PI cost constants)."""
-    if "pi_cost" in inspect.signature(spec.draw).parameters:
-        return spec.draw(groups, models, pi_cost=pi_cost)
-    return spec.draw(groups, models)
+def draw_results_figure(
+    groups: pd.DataFrame, models: pd.DataFrame, model_differences: pd.DataFrame, *, spec: FigureSpec, pi_cost: PICostConfig
+) -> Figure:
+    """A results figure from the aggregated tables; the comparison table and the PI cost constants
+    go to the figures whose drawing takes them (the relative-drop and the cost figures)."""
+    extras = {"model_differences": model_differences, "pi_cost": pi_cost}
+    taken = inspect.signature(spec.draw).parameters
+    return spec.draw(groups, models, **{name: value for name, value in extras.items() if name in taken})
 
 
 def draw_kept_by_layer(**kept_by_cell: pd.DataFrame) -> Figure:
