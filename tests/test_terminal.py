@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.test_cli import _kedro
@@ -23,8 +24,10 @@ def test_a_run_prints_a_progress_line_every_ten_seconds_one_line_per_model_and_n
     assert len(summaries) == len(models) > 0
     assert any(f"toy2d.{cell} {variant}: global accuracy" in line for line in summaries for cell, variant in zip(models["cell"], models["variant"]))
     others = [line for line in lines if not line.startswith("[") and line not in summaries]
+    headline = json.loads((project_copy / "data" / "test" / "08_reporting" / "toy2d" / "headline.json").read_text())
     # Kedro's start-up lines, a warning per model where conf/test's 3 power iterations leave a
-    # Hessian unconverged, and the report's path.
-    assert len(others) <= 8 + len(models), others
+    # Hessian unconverged, the report's path and its headline, one line per sentence.
+    assert len(others) <= 8 + len(models) + len(headline), others
     assert not [line for line in lines if "Warning" in line or "Completed" in line or "Loading data" in line]
-    assert others[-1].endswith(str(Path("data") / "test" / "08_reporting" / "toy2d" / "report.html"))
+    assert headline and [line.split(" headline: ", 1)[1] for line in others[-len(headline) :]] == headline
+    assert others[-len(headline) - 1].endswith(str(Path("data") / "test" / "08_reporting" / "toy2d" / "report.html"))

@@ -125,8 +125,8 @@ def _made_for(checkpoint: Path) -> str | None:
 
 
 class ShowProgress:
-    """One progress line per node of a run in this process (see runner/progress.py), and the
-    node's name on its training's progress bar. Kedro's own per-node lines are turned down in
+    """One progress line per node of a run in this process (see runner/progress.py), the node's
+    name on its training's progress bar, and at the end each report's path and headline. Kedro's own per-node lines are turned down in
     conf/logging.yml. A Ray run shows the same view from its driver; in its workers, which never
     see before_pipeline_run, this hook only labels the bar."""
 
@@ -134,7 +134,8 @@ class ShowProgress:
         self._progress: Progress | None = None
         self._started: dict[str, float] = {}
         self._label: dict[str, Any] = {}
-        self._reports: list[Any] = []  # the reports this run wrote, named at its end
+        # The reports this run wrote and their headlines' datasets (None: a page without one), named at its end.
+        self._reports: list[tuple[Path | None, str | None]] = []
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
@@ -160,7 +161,8 @@ class ShowProgress:
             return
         self._progress.finish(node.name, took)
         if node.name.endswith("write_report"):
-            self._reports.append(filepath_of(catalog, node.outputs[0]))
+            headline = next((name for name in node.outputs if name.endswith(".headline")), None)
+            self._reports.append((filepath_of(catalog, node.outputs[0]), headline))
 
     @hook_impl
     def on_node_error(self, error: Exception, node: Any) -> None:
@@ -170,10 +172,13 @@ class ShowProgress:
             self._progress.fail(node.name, first_line(error))
 
     @hook_impl
-    def after_pipeline_run(self) -> None:
+    def after_pipeline_run(self, catalog: Any) -> None:
         if self._progress is not None:
             self._progress.close()
-        for report in self._reports:
+        for report, headline in self._reports:
             logger.info("report: %s", report)
+            # Read back as the report node saved them: the very sentences the page opens with.
+            for sentence in catalog.load(headline) if headline is not None else []:
+                logger.info("headline: %s", sentence)
         self._progress, self._reports = None, []
 

@@ -4,6 +4,8 @@ between stages and the settings bound into each cell are checked end to end in s
 
 from __future__ import annotations
 
+from html import escape
+
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
@@ -77,6 +79,8 @@ def test_the_aggregates_keep_every_declared_budget_and_the_report_embeds_every_f
     assert {"kept_by_layer", "multipliers", "mitigation_effect"} <= figures
     assert outputs["tiny.report"].count("<figure ") == len(figures)
     assert "[0.25]" in outputs["tiny.report"]  # the resolved config, printed as a table
+    # the headline the run prints at its end is the report's own
+    assert outputs["tiny.headline"] and all(escape(sentence) in outputs["tiny.report"] for sentence in outputs["tiny.headline"])
 
 
 def test_a_sweep_without_the_fairness_aware_finetune_trains_reports_and_draws_none_of_it(tmp_path) -> None:

@@ -104,12 +104,23 @@ def test_the_relative_drop_figure_draws_the_minority_and_the_majority_mean_per_m
     panels = [axes for axes in figure.axes if axes.get_title()]
     assert [axes.get_title() for axes in panels] == ["snl (plain KD finetuning)", "deepreduce (plain KD finetuning)", "random (plain KD finetuning)"]
     for axes in panels:
-        lines = [line for line in axes.get_lines() if not line.get_label().startswith("_")]  # not the zero line
-        assert {line.get_label(): line.get_linestyle() for line in lines} == {"majority groups (cat, dog)": "-", "minority groups (frog)": "--"}
+        lines = [line for line in axes.get_lines() if line.get_marker() == "o"]  # not the zero line
+        assert [line.get_linestyle() for line in lines] == ["-", "--"]
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["majority groups (cat, dog)", "minority groups (frog)"]
     # the planted drops: frog 10% at 4,000 and 40% at 1,000 ReLUs, cat and dog (1 + 2) / 2 and (2 + 3) / 2
     majority, minority = panels[0].get_lines()[:2]
     assert minority.get_xdata().tolist() == [1000, 4000]
     assert minority.get_ydata() == pytest.approx([40.0, 10.0]) and majority.get_ydata() == pytest.approx([2.5, 1.5])
+
+
+def test_a_set_without_a_relative_drop_says_why_in_the_legend(make_tables, aggregate, make_differences) -> None:
+    groups, models = make_tables(methods=("snl",))
+    groups.loc[groups["group_name"] == "frog", "accuracy"] = 0.0  # the all-ReLU model too: no drop to divide
+    figure = fig_relative_drop_vs_budget(*aggregate(groups, models), make_differences(groups, models)[1])
+
+    assert [line.get_linestyle() for line in figure.axes[0].get_lines() if line.get_marker() == "o"] == ["-"]
+    assert figure.legends[0].get_texts()[1].get_text() == "minority groups (frog): no relative drop, the all-ReLU model gets none right"
 
 
 def test_a_set_s_band_is_its_ci_over_seeds_cut_at_a_drop_of_100_percent(spread_drop, aggregate, make_differences) -> None:

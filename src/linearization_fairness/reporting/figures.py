@@ -429,6 +429,7 @@ def fig_relative_drop_vs_budget(
     members = {False: [], True: []}
     for style in group_styles(groups).values():
         members[style.is_minority].append(style.name)
+    drawn = set()
     figure, all_axes = _panel_grid((PANEL_SIZE[0], PANEL_SIZE[1] + 0.6), len(panels), sharey=True)
     for axes, (method, rows) in zip(all_axes, panels):
         relus = _values(rows["relus_kept"])
@@ -436,18 +437,25 @@ def fig_relative_drop_vs_budget(
             mean = _values(rows[f"{statistic}_mean"], 100.0)
             if np.isnan(mean).all():
                 continue
+            drawn.add(is_minority)
             below, above = _bounded_errors(mean, rows[f"{statistic}_ci95"], "relative_drop", 100.0)
             colour = matplotlib.colormaps[colour_map](0.75)
-            names = textwrap.shorten(", ".join(members[is_minority]), 60, placeholder=", …")
-            label = f"{'minority' if is_minority else 'majority'} groups" + (f" ({names})" if names else "")
-            axes.plot(relus, mean, marker="o", color=colour, linestyle=linestyle, label=label)
+            axes.plot(relus, mean, marker="o", color=colour, linestyle=linestyle)
             axes.fill_between(relus, mean - below, mean + above, color=colour, alpha=0.15)
         axes.axhline(0.0, color="black", linewidth=0.6)
         _budget_axis(axes, rows)
         axes.set_title(f"{method} ({variant_label(variant)})", fontsize=9)
     all_axes[0].set_ylabel("mean relative accuracy drop\nvs all-ReLU model (%)")
-    handles, labels = all_axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7)
+    handles = []
+    for _, is_minority, colour_map, linestyle in GROUP_SETS:
+        label = f"{'minority' if is_minority else 'majority'} groups"
+        if members[is_minority]:
+            label += f" ({textwrap.shorten(', '.join(members[is_minority]), 60, placeholder=', …')})"
+        if is_minority not in drawn:
+            # A relative drop needs an all-ReLU accuracy above 0: say why a set has no line.
+            label += ": none" if not members[is_minority] else ": no relative drop, the all-ReLU model gets none right"
+        handles.append(Line2D([], [], marker="o", color=matplotlib.colormaps[colour_map](0.75), linestyle=linestyle, label=label))
+    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7)
     figure.suptitle(f"{title}\n(mean over the set's groups per seed; bands: 95% CI over seeds)", fontsize=10)
     return figure
 

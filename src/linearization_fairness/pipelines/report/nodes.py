@@ -88,12 +88,14 @@ def write_report(
     experiment: Experiment,
     figures: list[str],
     with_mitigation: bool,
-) -> str:
-    """The self-contained report.html of one experiment, embedding the PNGs of `figures`; `inputs`:
-    the mitigation diagnostics first if `with_mitigation`, then the PNGs."""
+) -> tuple[str, list[str]]:
+    """The self-contained report.html of one experiment, embedding the PNGs of `figures`, and its
+    headline sentences (which the run prints at its end); `inputs`: the mitigation diagnostics
+    first if `with_mitigation`, then the PNGs."""
     mitigation, pngs = (inputs[0], inputs[1:]) if with_mitigation else (None, inputs)
     data = experiment.config.data
-    return build_report_html(
+    opening = headline(groups, models, group_differences, model_differences)
+    html = build_report_html(
         f"Disparate impact of ReLU linearization: {experiment.name}",
         # the sections of the variants this sweep does not run are not part of its configuration
         experiment.config.model_dump(mode="json", exclude=set(VARIANTS) - set(experiment.config.finetune_variants)),
@@ -105,10 +107,11 @@ def write_report(
         experiment.run.pi_cost,
         captions={name: FIGURES[name].caption for name in figures},
         provenance=provenance(),
-        headline=headline(groups, models, group_differences, model_differences),
+        headline=opening,
         differences=(group_differences, model_differences, accuracy_intervals),
         task=(data.target, data.group),
         group_label=None if data.group_is_label else group_label,
         group_label_statistics=None if data.group_is_label else group_label_statistics,
         mitigation=mitigation,
     )
+    return html, opening

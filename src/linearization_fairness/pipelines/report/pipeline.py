@@ -76,7 +76,7 @@ def create_pipeline(
     report_inputs = [*TABLES, "group_label_statistics", "group_label_metrics", *diagnostics, *(f"fig_{name}" for name in drawn)]
     depends_on = {"config": experiment.config, "pi_cost": experiment.run.pi_cost, "figures": drawn}
     settings = {"experiment": experiment, "figures": drawn, "with_mitigation": bool(mitigated)}
-    nodes.append(bound_node(write_report, report_inputs, "report", "write_report", "report", depends_on, **settings))
+    nodes.append(bound_node(write_report, report_inputs, ["report", "headline"], "write_report", "report", depends_on, **settings))
     return Pipeline(nodes, tags="report")
 
 
