@@ -126,15 +126,17 @@ def _made_for(checkpoint: Path) -> str | None:
 
 class ShowProgress:
     """One progress line per node of a run in this process (see runner/progress.py), the node's
-    name on its training's progress bar, and at the end each report's path and headline. Kedro's own per-node lines are turned down in
-    conf/logging.yml. A Ray run shows the same view from its driver; in its workers, which never
-    see before_pipeline_run, this hook only labels the bar."""
+    name on its training's progress bar, and at the end each report's path and headline. Kedro's
+    own per-node lines are turned down in conf/logging.yml. A Ray run shows the same view from its
+    driver; in its workers, which never see before_pipeline_run, this hook only labels the bar."""
 
     def __init__(self) -> None:
         self._progress: Progress | None = None
         self._started: dict[str, float] = {}
         self._label: dict[str, Any] = {}
-        # The reports this run wrote and their headlines' datasets (None: a page without one), named at its end.
+        # The reports this run writes and their headlines' datasets (None: a page without one),
+        # named at its end. Taken from the pipeline, not from finished nodes: under Ray those
+        # finish in the workers.
         self._reports: list[tuple[Path | None, str | None]] = []
 
     @hook_impl
@@ -142,7 +144,12 @@ class ShowProgress:
         if run_params.get("only_missing_outputs"):
             # What the runner will run, by Kedro's own rule (stale outputs are already deleted).
             pipeline = SequentialRunner()._filter_pipeline_for_missing_outputs(pipeline, catalog)
-        self._progress, self._reports = Progress([node.name for node in pipeline.nodes]), []
+        self._progress = Progress([node.name for node in pipeline.nodes])
+        self._reports = [
+            (filepath_of(catalog, node.outputs[0]), next((name for name in node.outputs if name.endswith(".headline")), None))
+            for node in pipeline.nodes
+            if node.name.endswith("write_report")
+        ]
         if not pipeline.nodes:
             logger.info("nothing to run: every output exists and is current")
 
@@ -154,15 +161,11 @@ class ShowProgress:
             self._progress.start(node.name)
 
     @hook_impl
-    def after_node_run(self, node: Any, catalog: Any) -> None:
+    def after_node_run(self, node: Any) -> None:
         training_label.reset(self._label.pop(node.name))
         took = time.perf_counter() - self._started.pop(node.name)
-        if self._progress is None:
-            return
-        self._progress.finish(node.name, took)
-        if node.name.endswith("write_report"):
-            headline = next((name for name in node.outputs if name.endswith(".headline")), None)
-            self._reports.append((filepath_of(catalog, node.outputs[0]), headline))
+        if self._progress is not None:
+            self._progress.finish(node.name, took)
 
     @hook_impl
     def on_node_error(self, error: Exception, node: Any) -> None:

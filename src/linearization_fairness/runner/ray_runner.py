@@ -135,8 +135,10 @@ def _connect(config: RayConfig, address: str | None) -> bool:
         ray.init(address=address, **quiet)
         return True
     # Ray's servers listen on every interface (it refuses to bind a node to loopback), so the
-    # local cluster takes a token that only this user can read (Ray's default from 2.59 on).
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    # local cluster must take a token that only this user can read: Ray's default for a new local
+    # cluster from 2.59 on, unless RAY_AUTH_MODE says otherwise. Ray switches itself to token mode
+    # (environment and its cached config alike): setting only RAY_AUTH_MODE here, after `import
+    # ray`, would start servers that demand a token this process never sends.
     ray.init(
         num_cpus=config.num_cpus,
         num_gpus=config.num_gpus,
