@@ -17,9 +17,11 @@ from linearization_fairness.reporting.statistics import (
     StatisticsConfig,
     bootstrap_weights,
     group_means,
+    interval_text,
     paired_statistics,
+    seed_interval,
 )
-from linearization_fairness.results.schema import accuracy_intervals_schema, differences_schema
+from linearization_fairness.results.schema import VALUE_RANGES, accuracy_intervals_schema, differences_schema
 
 # Ten test samples of class 0: group 0 (majority) the first six, group 1 (minority) the last four.
 # Predicted classes per seed and model; a wrong prediction is class 1 or 2, so that two wrong
@@ -197,3 +199,17 @@ def test_every_finetune_but_the_plain_one_is_paired_with_the_plain_one_of_its_ce
         ("finetune", "base", "base_s0"), ("mitigate", "base", "base_s0"), ("label_free", "base", "base_s0"),
         ("mitigate", "finetune", "snl_b250_s0"), ("label_free", "finetune", "snl_b250_s0"),
     }  # fmt: skip
+
+
+def test_an_interval_over_seeds_is_cut_at_its_value_s_range_and_says_so() -> None:
+    # 97% ± 5 points of accuracy would reach 102%: shown as +3.0/-5.0, not ± 5.0
+    assert interval_text(0.97, 0.05, "accuracy") == " +3.0/-5.0"
+    assert interval_text(0.50, 0.05, "accuracy") == " ± 5.0"
+    assert interval_text(0.97, float("nan"), "accuracy") == ""  # one seed: no interval
+    # a relative drop stops at 100%, an unbounded statistic nowhere
+    low, high = seed_interval([0.9, -3.0], [0.5, 0.5], "relative_drop")
+    assert low.tolist() == pytest.approx([0.4, -3.5]) and high.tolist() == pytest.approx([1.0, -2.5])
+    low, high = seed_interval(4.0, 10.0, "minority_gap")
+    assert (float(low), float(high)) == (-6.0, 14.0)
+    # every metric of the results tables has the bounds its schema checks
+    assert VALUE_RANGES["worst_group_accuracy"] == (0, 1) and VALUE_RANGES["param_distance"] == (0, None)

@@ -48,23 +48,11 @@ from linearization_fairness.reporting.aggregate import (
     variant_label,
 )
 from linearization_fairness.reporting.cost import COST_LABELS, CostColumn, PICostConfig, add_cost_columns
+from linearization_fairness.reporting.statistics import seed_interval
 
 PANEL_SIZE = (5.2, 3.8)
 # The report shows a figure at most 1200 px wide (at 100 dpi): panels wrap onto rows beyond it.
 MAX_FIGURE_WIDTH = 12.0
-# Where a metric lives, in the units plotted (accuracies and drops in %): an interval is cut at
-# these bounds, since a mean's t-interval over few seeds can reach past them (accuracy > 100%).
-VALID_RANGES = {
-    "accuracy": (0.0, 100.0),
-    "overall_accuracy": (0.0, 100.0),
-    "worst_group_accuracy": (0.0, 100.0),
-    "relative_drop": (-math.inf, 100.0),
-    "gain": (-100.0, 100.0),
-    "param_distance": (0.0, math.inf),
-    "grad_norm": (0.0, math.inf),
-    "prob_margin": (0.0, 1.0),
-    "hessian_top_eig": (0.0, math.inf),
-}
 # Ticks on a log axis closer than this (in decades, 0.06 ~ a ratio of 1.15) print their labels
 # on alternate lines, so that 750 and 768 ReLUs do not overprint.
 MIN_TICK_GAP = 0.06
@@ -195,10 +183,10 @@ def _errors(column: pd.Series, scale: float = 1.0) -> np.ndarray:
 
 
 def _bounded_errors(means: np.ndarray, half_widths: pd.Series, metric: str, scale: float = 1.0) -> np.ndarray:
-    """(below, above) error lengths of intervals mean ± half-width cut to the metric's VALID_RANGES."""
-    low, high = VALID_RANGES.get(metric, (-math.inf, math.inf))
-    half = _errors(half_widths, scale)
-    return np.vstack([np.minimum(half, np.maximum(means - low, 0.0)), np.minimum(half, np.maximum(high - means, 0.0))])
+    """(below, above) error lengths, in plotted units, of the intervals over seeds mean ± half-width
+    cut at the metric's range, as the report's tables and sentences cut them (see seed_interval)."""
+    low, high = seed_interval(means, _errors(half_widths, scale), metric, scale)
+    return np.vstack([np.maximum(means - low, 0.0), np.maximum(high - means, 0.0)])
 
 
 def _panel_grid(panel_size: tuple[float, float], count: int, sharey: bool = False) -> tuple[Figure, list[Axes]]:
@@ -558,9 +546,10 @@ def fig_mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame) -> Figure:
             on=model_keys,
             suffixes=("_plain", "_mitigated"),
         )
-        paired["gain_mean"] = paired["accuracy_mean_mitigated"] - paired["accuracy_mean_plain"]
-        paired["gain_ci95"] = np.hypot(paired["accuracy_ci95_plain"], paired["accuracy_ci95_mitigated"])
-        paired = paired.dropna(subset=["gain_mean"])
+        # The gain is a difference of accuracies, bounded as the comparisons' `difference` is.
+        paired["difference_mean"] = paired["accuracy_mean_mitigated"] - paired["accuracy_mean_plain"]
+        paired["difference_ci95"] = np.hypot(paired["accuracy_ci95_plain"], paired["accuracy_ci95_mitigated"])
+        paired = paired.dropna(subset=["difference_mean"])
         if not paired.empty:
             panels.append((method, paired))
     if not panels:
@@ -572,7 +561,7 @@ def fig_mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame) -> Figure:
     width = max(PANEL_SIZE[0], 0.9 * len(styles) + 2)
     figure, all_axes = _panel_grid((width, PANEL_SIZE[1] + 0.4), len(panels), sharey=True)
     for axes, (method, paired) in zip(all_axes, panels):
-        _grouped_bars(axes, styles, _series_per_budget(paired, "gain_ci95"), "gain", 100.0)
+        _grouped_bars(axes, styles, _series_per_budget(paired, "difference_ci95"), "difference", 100.0)
         axes.set_title(method, fontsize=9)
         axes.set_ylabel("accuracy change from mitigation\n(percentage points)")
         handles, _ = axes.get_legend_handles_labels()

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from linearization_fairness.reporting.aggregate import CONTROL_METHOD, PLAIN_VARIANT, VARIANT_LABELS
 from linearization_fairness.reporting.cost import COST_LABELS, PICostConfig, add_cost_columns
 from linearization_fairness.reporting.figures import FIGURE_CAPTIONS
-from linearization_fairness.reporting.statistics import cell_text
+from linearization_fairness.reporting.statistics import cell_text, interval_text
 
 SECTION_IDS = (
     "headline", "findings", "statistics", "configuration", "group-statistics", "results", "finetunes", "figures",
@@ -99,16 +99,16 @@ def config_value(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def _with_interval(mean: pd.Series, half_width: pd.Series, scale: float, decimals: int = 1) -> pd.Series:
-    """Cells like "93.1 ± 0.4"; the interval is left out where it is NaN (one seed)."""
+def _with_interval(table: pd.DataFrame, metric: str, scale: float, decimals: int = 1) -> pd.Series:
+    """Cells like "93.1 ± 0.4" from the metric's seed mean and CI (see interval_text: cut at the
+    metric's range, left out with one seed)."""
     def one(value: float, interval: float) -> str:
         if pd.isna(value):
             return "–"
-        if pd.isna(interval):
-            return f"{scale * value:,.{decimals}f}"
-        return f"{scale * value:,.{decimals}f} ± {scale * interval:,.{decimals}f}"
+        return f"{scale * value:,.{decimals}f}{interval_text(value, interval, metric, scale, decimals)}"
 
-    return pd.Series([one(value, interval) for value, interval in zip(mean, half_width)], index=mean.index)
+    cells = [one(value, interval) for value, interval in zip(table[f"{metric}_mean"], table[f"{metric}_ci95"])]
+    return pd.Series(cells, index=table.index, dtype=object)
 
 
 # The columns that name a model in the results tables, and their headers.
@@ -125,7 +125,7 @@ def model_results_table(models: pd.DataFrame) -> pd.DataFrame:
     """Per model (method x budget x variant): seeds, global and worst-group accuracy, parity gap, weight distance."""
 
     def cells(metric: str, scale: float, decimals: int = 1) -> pd.Series:
-        return _with_interval(models[f"{metric}_mean"], models[f"{metric}_ci95"], scale, decimals)
+        return _with_interval(models, metric, scale, decimals)
 
     return pd.DataFrame(
         {
@@ -144,7 +144,7 @@ def per_group_table(groups: pd.DataFrame, metric: str, scale: float, cells: pd.S
     if groups.empty:
         return pd.DataFrame()
     cells = groups.assign(
-        cell=_with_interval(groups[f"{metric}_mean"], groups[f"{metric}_ci95"], scale) if cells is None else cells,
+        cell=_with_interval(groups, metric, scale) if cells is None else cells,
         group=[
             f"{name} (minority)" if pd.notna(minority) and minority else str(name)
             for name, minority in zip(groups["group_name"], groups["is_minority"])
@@ -186,24 +186,15 @@ def group_difference_table(group_differences: pd.DataFrame, reference: str, stat
 
 def accuracy_interval_table(intervals: pd.DataFrame) -> pd.DataFrame:
     """Per model, one column per group: accuracy (%) "mean ± seed CI [test-sample CI]"."""
-    cells = pd.Series(
-        [
-            f"{100 * row['accuracy_mean']:.1f}"
-            + ("" if pd.isna(row["accuracy_ci95"]) else f" ± {100 * row['accuracy_ci95']:.1f}")
-            + f" [{100 * row['accuracy_sample_low']:.1f}, {100 * row['accuracy_sample_high']:.1f}]"
-            for _, row in intervals.iterrows()
-        ],
-        index=intervals.index,
-        dtype=object,
-    )
-    return per_group_table(intervals, "accuracy", 100.0, cells)
+    samples = [f" [{100 * low:.1f}, {100 * high:.1f}]" for low, high in zip(intervals["accuracy_sample_low"], intervals["accuracy_sample_high"])]
+    return per_group_table(intervals, "accuracy", 100.0, _with_interval(intervals, "accuracy", 100.0) + samples)
 
 
 STATISTICS_NOTE = (
     '<p class="note">Each comparison pairs two models of the same seed on the same test samples: '
     "every model minus the all-ReLU model of its seed here, and each other finetune (fairness-aware, label-free) minus "
     "plain finetuning of the same cell in the section The finetunes compared. Cells: the mean over seeds of the paired differences ± the half-width of its Student-t 95% "
-    "confidence interval over seeds, then [the 95% bootstrap interval of that mean over test samples]; "
+    "confidence interval over seeds (+a/-b where it is cut at the range of the value), then [the 95% bootstrap interval of that mean over test samples]; "
     '"(CI includes 0 over ...)" marks a difference that one of them does not tell apart from 0. '
     "The excess drop of group g is psi_g = (acc_base,g - acc_lin,g) - (acc_base - acc_lin); weighted by group "
     "size the psi_g average to 0, so their maximum is never below 0 and its interval excluding 0 says nothing "
@@ -311,7 +302,8 @@ def results_note(variants: Sequence[str]) -> str:
         "or a DeepReDuce choice of stages such as 14t; all for the all-ReLU models), next to the ReLUs it keeps. "
         "A group is a minority when its share of the training split is below the uniform share 1/G, "
         "for G groups. "
-        "Cells are means over seeds ± the half-width of the Student-t 95% confidence interval (none with one seed).</p>"
+        "Cells are means over seeds ± the half-width of the Student-t 95% confidence interval (none with one seed); "
+        "+a/-b where the interval is cut at the range of the value (an accuracy at 100%).</p>"
     )
 
 

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field
 
 from linearization_fairness.reporting.aggregate import (
@@ -47,11 +48,31 @@ from linearization_fairness.results.schema import (
     GROUP_KEYS,
     MODEL_DIFFERENCES,
     MODEL_KEYS,
+    VALUE_RANGES,
 )
 
 QUANTILES = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
-# Where each comparison statistic lives (None: unbounded); `flip_rate` is bounded alike at both levels.
-STATISTIC_RANGES = GROUP_DIFFERENCES | MODEL_DIFFERENCES
+
+
+def seed_interval(mean: ArrayLike, half_width: ArrayLike, column: str, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The interval over seeds, mean ± its Student-t half-width, cut at the column's VALUE_RANGES
+    (`scale`: the unit of mean and half-width, 100 for percent)."""
+    low, high = VALUE_RANGES.get(column, (None, None))
+    bounds = (-np.inf if low is None else scale * low, np.inf if high is None else scale * high)
+    mean, half_width = np.asarray(mean, dtype=float), np.asarray(half_width, dtype=float)
+    return np.clip(mean - half_width, *bounds), np.clip(mean + half_width, *bounds)
+
+
+def interval_text(mean: float, half_width: float, column: str, scale: float = 100.0, decimals: int = 1) -> str:
+    """" ± 0.4", or " +0.4/-2.1" where the interval over seeds is cut at the column's range; empty
+    with one seed (no interval)."""
+    if pd.isna(half_width):
+        return ""
+    low, high = seed_interval(mean, half_width, column)
+    below, above = scale * (mean - low), scale * (high - mean)
+    if f"{below:.{decimals}f}" == f"{above:.{decimals}f}":
+        return f" ± {above:,.{decimals}f}"
+    return f" +{above:,.{decimals}f}/-{below:,.{decimals}f}"
 
 
 class StatisticsConfig(BaseModel):
@@ -310,17 +331,14 @@ def claim(row: pd.Series, stat: str, unit: str = " points", scale: float = 100.0
     """An aggregated statistic for a sentence: its seed mean, both 95% intervals, at model level how
     many seeds lie above 0, and the flag where an interval includes 0, e.g. "+13.6 points (95% CI
     over 3 seeds [+5.0, +22.2], over test samples [+9.1, +18.0]; 3 of 3 seeds above 0)". The
-    interval over seeds is cut at the statistic's STATISTIC_RANGES, as the figures cut theirs: a
-    t-interval over few seeds can pass them (a relative drop above 100%)."""
+    interval over seeds is cut at the statistic's range (see seed_interval), as the figures cut
+    theirs: a t-interval over few seeds can pass it (a relative drop above 100%)."""
 
     def number(value: float) -> str:
         return f"{scale * value:+.1f}" if signed else f"{scale * value:.1f}"
 
     mean, half_width, seeds = row[f"{stat}_mean"], row[f"{stat}_ci95"], int(row["n_seeds"])
-    low, high = STATISTIC_RANGES[stat]
-    seed_low, seed_high = np.clip(
-        [mean - half_width, mean + half_width], -np.inf if low is None else low, np.inf if high is None else high
-    )
+    seed_low, seed_high = seed_interval(mean, half_width, stat)
     over_seeds = "one seed" if pd.isna(half_width) else (
         f"95% CI over {seeds} seeds [{number(seed_low)}, {number(seed_high)}]"
     )  # fmt: skip
@@ -332,10 +350,9 @@ def claim(row: pd.Series, stat: str, unit: str = " points", scale: float = 100.0
 
 def cell_text(row: pd.Series, stat: str, scale: float = 100.0) -> str:
     """A table cell: "+13.6 ± 8.6 [+9.1, +18.0]", the seed mean ± the Student-t half-width over
-    seeds, [the test-sample interval], flagged where an interval includes 0."""
+    seeds (see interval_text), [the test-sample interval], flagged where an interval includes 0."""
     mean, half_width = row[f"{stat}_mean"], row[f"{stat}_ci95"]
     if pd.isna(mean):
         return "–"
-    seeds = "" if pd.isna(half_width) else f" ± {scale * half_width:.1f}"
     sample = f" [{scale * row[f'{stat}_sample_low']:+.1f}, {scale * row[f'{stat}_sample_high']:+.1f}]"
-    return f"{scale * mean:+.1f}{seeds}{sample}{zero_flag(zero_inside(row, stat))}"
+    return f"{scale * mean:+.1f}{interval_text(mean, half_width, stat, scale)}{sample}{zero_flag(zero_inside(row, stat))}"

@@ -115,7 +115,7 @@ class GroupMetrics(CellGroupMetrics):
     """An experiment's group rows: (acc_base - acc) / acc_base against the base model of the same
     seed; NaN where the base accuracy is 0."""
 
-    relative_drop: Series[float] = pa.Field(nullable=True)
+    relative_drop: Series[float] = pa.Field(le=1, nullable=True)
 
 
 class MitigationDiagnostics(_ModelKeys):
@@ -167,6 +167,27 @@ MODEL_DIFFERENCES = {
     "majority_relative_drop": (None, 1),
     "minority_gap": (None, None),
 }
+
+
+def _checked_ranges(*tables: type[pa.DataFrameModel]) -> dict[str, tuple[float | None, float | None]]:
+    """The (low, high) bounds the tables' schemas check on each float column (None: unchecked)."""
+    ranges = {}
+    for table in tables:
+        for name, column in table.to_schema().columns.items():
+            if column.dtype is not None and "float" in str(column.dtype):
+                bounds = {check.name: check.statistics for check in column.checks}
+                low = bounds.get("greater_than_or_equal_to", {}).get("min_value")
+                high = bounds.get("less_than_or_equal_to", {}).get("max_value")
+                ranges[name] = (low, high)
+    return ranges
+
+
+# Where every metric and comparison statistic of the results tables lives (None: unbounded), so
+# the report cuts each interval over seeds at one set of bounds, in its tables, sentences and
+# figures alike: a t-interval over few seeds can reach past them (an accuracy above 100%). The
+# largest Hessian eigenvalue of a trained model is not negative; its column does not check that,
+# as power iteration can return a negative estimate away from a minimum.
+VALUE_RANGES = _checked_ranges(ModelMetrics, GroupMetrics) | {"hessian_top_eig": (0, None)} | GROUP_DIFFERENCES | MODEL_DIFFERENCES
 PER_SEED_BOUNDS = ("", "_low", "_high")  # the seed's value and its test-sample interval
 AGGREGATED_BOUNDS = ("_mean", "_std", "_ci95", "_sample_low", "_sample_high")
 
