@@ -26,10 +26,10 @@ from linearization_fairness.reporting.figures import (
     fig_worst_group_vs_cost,
 )
 
-def all_figures(groups: pd.DataFrame, models: pd.DataFrame, model_differences: pd.DataFrame) -> dict[str, Figure]:
+def all_figures(groups: pd.DataFrame, models: pd.DataFrame, group_differences: pd.DataFrame, model_differences: pd.DataFrame) -> dict[str, Figure]:
     """Every figure drawn from the aggregated tables, as the report pipeline draws them."""
     return {
-        name: draw_results_figure(groups, models, model_differences, spec=spec, pi_cost=None)
+        name: draw_results_figure(groups, models, group_differences, model_differences, spec=spec, pi_cost=None)
         for name, spec in FIGURES.items()
         if spec.source == "results"
     }
@@ -50,7 +50,7 @@ def is_no_data(figure: Figure) -> bool:
 
 
 def test_every_figure_renders_from_full_tables(aggregated, differences) -> None:
-    figures = all_figures(*aggregated, differences[1])
+    figures = all_figures(*aggregated, *differences)
 
     assert set(figures) <= set(FIGURE_CAPTIONS)
     for name, figure in figures.items():
@@ -69,8 +69,8 @@ def test_every_figure_renders_from_full_tables(aggregated, differences) -> None:
 def test_every_figure_renders_from_degenerate_tables(make_tables, aggregate, make_differences, differences, shape) -> None:
     tables = make_tables(**shape)
     # without the all-ReLU models no model is compared with anything
-    model_differences = differences[1].iloc[0:0] if "with_references" in shape else make_differences(*tables)[1]
-    figures = all_figures(*aggregate(*tables), model_differences)
+    compared = [table.iloc[0:0] for table in differences] if "with_references" in shape else make_differences(*tables)
+    figures = all_figures(*aggregate(*tables), *compared)
 
     for name, figure in figures.items():
         assert png_bytes(figure).startswith(b"\x89PNG"), name
@@ -85,7 +85,7 @@ def test_nan_metrics_and_empty_tables_give_no_data_figures(tables, aggregate, di
     assert is_no_data(fig_gradnorm_vs_accuracy(*without_curvature))
     assert not is_no_data(fig_margin_vs_accuracy(*without_curvature))
 
-    empty = [table.iloc[0:0] for table in (*aggregate(groups, models), differences[1])]
+    empty = [table.iloc[0:0] for table in (*aggregate(groups, models), *differences)]
     for name, figure in all_figures(*empty).items():
         assert is_no_data(figure), name
         png_bytes(figure)
@@ -166,12 +166,19 @@ def test_budgets_are_placed_by_relus_kept_and_labelled_as_declared(aggregated) -
     assert "p5" in texts(fig_worst_group_vs_cost(*aggregated))  # cost-axis points name their budget
 
 
-def test_mitigation_panel_shows_the_planted_minority_gain(aggregated) -> None:
-    figure = fig_mitigation_effect(*aggregated)
-    heights = [bar.get_height() for bar in figure.axes[0].patches if bar.get_hatch()]
+def test_mitigation_panel_shows_the_planted_minority_gain_with_its_paired_interval(aggregated, differences) -> None:
+    figure = fig_mitigation_effect(*aggregated, differences[0])
+    bars = [bar for bar in figure.axes[0].patches if bar.get_hatch()]
 
     # frog's drop is halved: +0.05 * base accuracy at 4000, +0.20 * base accuracy at 1000 (points)
-    assert heights == pytest.approx([0.805 * 5.0, 0.805 * 20.0])
+    assert [bar.get_height() for bar in bars] == pytest.approx([0.805 * 5.0, 0.805 * 20.0])
+    # the error bars are the paired comparison's CI over seeds, the one the report's tables show
+    frog = differences[0].query("reference == 'finetune' and variant == 'mitigate' and method == 'snl' and group_name == 'frog'")
+    frog = frog.sort_values("relus_kept", ascending=False)  # the bar series' order, most ReLUs first
+    minority = list(figure.axes[0].get_xticklabels()).index(next(t for t in figure.axes[0].get_xticklabels() if t.get_text() == "frog"))
+    bars = [container for container in figure.axes[0].containers if hasattr(container, "errorbar") and container.errorbar]
+    spans = [np.ptp(container.errorbar.lines[2][0].get_segments()[minority][:, 1]) for container in bars]
+    assert (frog["difference_ci95"] > 0).all() and spans == pytest.approx((200 * frog["difference_ci95"]).tolist())
 
 
 def test_worst_group_cost_axis_follows_the_constants(aggregated) -> None:
@@ -222,7 +229,7 @@ def test_decision_boundaries_report_global_and_per_class_accuracy() -> None:
 
 
 def test_multi_panel_figures_wrap_onto_rows_within_the_page_width(aggregated, differences) -> None:
-    for figure in (fig_relative_drop_vs_budget(*aggregated, differences[1]), fig_hessian_by_group(*aggregated), fig_mitigation_effect(*aggregated)):
+    for figure in (fig_relative_drop_vs_budget(*aggregated, differences[1]), fig_hessian_by_group(*aggregated), fig_mitigation_effect(*aggregated, differences[0])):
         width, height = figure.get_size_inches()
         panels = [axes for axes in figure.axes if axes.get_title()]
         assert len(panels) == 3  # snl, deepreduce, random

@@ -87,7 +87,8 @@ FIGURE_CAPTIONS = {
     "batches of up to evaluate.hessian_batch_size of its samples (those drawn by diagnostics_per_group, or "
     "all), the maximum over batches; the values depend on that batch, so compare only runs that share it.",
     "mitigation_effect": "Accuracy of fairness-aware finetuning minus plain distillation finetuning, per group and "
-    "budget (paper Fig. 9): bars above zero mean the mitigation helped that group.",
+    "budget (paper Fig. 9), the mean over seeds of the two models' paired difference on the same test samples, "
+    "with its 95% CI over seeds: bars above zero mean the mitigation helped that group.",
     "worst_group_vs_cost": "Worst-group accuracy against the estimated private-inference cost of each model: "
     "look for the budget below which the cheapest models give up the worst group.",
     "decision_boundaries": "Decision regions of models trained on the 2-D toy task (paper Fig. 2): "
@@ -531,31 +532,21 @@ def fig_hessian_by_group(groups: pd.DataFrame, models: pd.DataFrame, variant: st
     return figure
 
 
-def fig_mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame) -> Figure:
-    """Paper Fig. 9: accuracy with fairness-aware finetuning minus plain finetuning, per group and budget.
-
-    Error bars combine the two variants' intervals as if independent, sqrt(ci_f^2 + ci_m^2): an
-    approximation that ignores the pairing of the two variants by seed.
-    """
+def fig_mitigation_effect(groups: pd.DataFrame, models: pd.DataFrame, group_differences: pd.DataFrame) -> Figure:
+    """Paper Fig. 9: accuracy with fairness-aware finetuning minus plain finetuning, per group and
+    budget, from `group_differences` (see reporting/statistics.py): the seed mean of each seed's
+    paired difference and its 95% CI over seeds, as the report's tables give them."""
     title = _experiment_title(groups, models, "Mitigation: fairness-aware minus plain finetuning accuracy")
-    model_keys = ["budget", "relus_kept", "group_id"]
-    panels = []
-    for method in linearization_methods(groups):
-        paired = rows_of(groups, method, PLAIN_VARIANT).merge(
-            rows_of(groups, method, MITIGATED_VARIANT)[[*model_keys, "accuracy_mean", "accuracy_ci95"]],
-            on=model_keys,
-            suffixes=("_plain", "_mitigated"),
-        )
-        # The gain is a difference of accuracies, bounded as the comparisons' `difference` is.
-        paired["difference_mean"] = paired["accuracy_mean_mitigated"] - paired["accuracy_mean_plain"]
-        paired["difference_ci95"] = np.hypot(paired["accuracy_ci95_plain"], paired["accuracy_ci95_mitigated"])
-        paired = paired.dropna(subset=["difference_mean"])
-        if not paired.empty:
-            panels.append((method, paired))
+    against_plain = group_differences[group_differences["reference"] == PLAIN_VARIANT]
+    panels = [
+        (method, paired)
+        for method in linearization_methods(against_plain)
+        if not (paired := rows_of(against_plain, method, MITIGATED_VARIANT).dropna(subset=["difference_mean"])).empty
+    ]
     if not panels:
         return no_data_figure(
             f"no data for the mitigation effect: no method has both {PLAIN_VARIANT!r} and "
-            f"{MITIGATED_VARIANT!r} accuracies at the same budget"
+            f"{MITIGATED_VARIANT!r} models of the same cell"
         )
     styles = group_styles(pd.concat([paired for _, paired in panels]))
     width = max(PANEL_SIZE[0], 0.9 * len(styles) + 2)

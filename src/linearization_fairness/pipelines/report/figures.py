@@ -22,8 +22,8 @@ from linearization_fairness.reporting import FIGURE_CAPTIONS, figures
 from linearization_fairness.reporting.aggregate import MITIGATED_VARIANT
 from linearization_fairness.reporting.cost import PICostConfig
 
-# What a figure is drawn from: the experiment's aggregated tables (groups, models and the models'
-# paired comparisons), the first seed's per-cell tables (kept ReLUs by layer, mitigation
+# What a figure is drawn from: the experiment's aggregated tables (groups, models and their paired
+# comparisons), the first seed's per-cell tables (kept ReLUs by layer, mitigation
 # histories), or two models on 2-D data.
 Source = Literal["results", "kept_by_layer", "multipliers", "decision_boundaries"]
 
@@ -37,11 +37,17 @@ class FigureSpec:
 
 
 def draw_results_figure(
-    groups: pd.DataFrame, models: pd.DataFrame, model_differences: pd.DataFrame, *, spec: FigureSpec, pi_cost: PICostConfig
+    groups: pd.DataFrame,
+    models: pd.DataFrame,
+    group_differences: pd.DataFrame,
+    model_differences: pd.DataFrame,
+    *,
+    spec: FigureSpec,
+    pi_cost: PICostConfig,
 ) -> Figure:
-    """A results figure from the aggregated tables; the comparison table and the PI cost constants
-    go to the figures whose drawing takes them (the relative-drop and the cost figures)."""
-    extras = {"model_differences": model_differences, "pi_cost": pi_cost}
+    """A results figure from the aggregated tables; the comparison tables and the PI cost constants
+    go to the figures whose drawing takes them (the mitigation, relative-drop and cost figures)."""
+    extras = {"group_differences": group_differences, "model_differences": model_differences, "pi_cost": pi_cost}
     taken = inspect.signature(spec.draw).parameters
     return spec.draw(groups, models, **{name: value for name, value in extras.items() if name in taken})
 

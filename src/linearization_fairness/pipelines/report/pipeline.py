@@ -29,7 +29,7 @@ def _figure_node(name: str, experiment: Experiment, sources: dict[str, list[str]
         return None
     output, node_name = f"fig_{name}", f"draw_{name}"
     if spec.source == "results":
-        inputs = ["aggregated_group_metrics", "aggregated_model_metrics", "aggregated_model_differences"]
+        inputs = ["aggregated_group_metrics", "aggregated_model_metrics", "aggregated_group_differences", "aggregated_model_differences"]
         settings = {"spec": spec, "pi_cost": experiment.run.pi_cost}
         return bound_node(draw_results_figure, inputs, output, node_name, "report", {"figure": name, "pi_cost": experiment.run.pi_cost}, **settings)
     inputs = sources[spec.source]
