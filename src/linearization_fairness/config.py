@@ -24,6 +24,7 @@ from linearization_fairness.models import ModelConfig, ResNetConfig, build_model
 from linearization_fairness.reporting.cost import PICostConfig
 from linearization_fairness.reporting.statistics import StatisticsConfig
 from linearization_fairness.runner.config import RayConfig
+from linearization_fairness.tracking.config import TrackingConfig
 from linearization_fairness.training import TrainConfig
 
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -107,6 +108,7 @@ class RunConfig(BaseModel):
     checkpoint_dir: str = "data/06_models/checkpoints"
     pi_cost: PICostConfig = PICostConfig()
     ray: RayConfig = RayConfig()  # used by `kedro run --runner=ray` only
+    tracking: TrackingConfig = TrackingConfig()  # MLflow runs (tracking/), off unless enabled
     experiments: Annotated[dict[str, ExperimentConfig], Field(min_length=1), AfterValidator(_usable_names)]
     figure2: Figure2Config | None = None  # the Figure 2 study (pipeline `figure2`); left out, not run
 

@@ -1,24 +1,21 @@
 """Kedro settings: the config loader that lets conf declare which pipelines exist, and the hooks."""
 
-import warnings
-
+from linearization_fairness import library_warnings
 from linearization_fairness.config_loader import ExperimentConfigLoader
 from linearization_fairness.hooks import ShowProgress, SweepLeftovers, TrackWhatMadeEachOutput, ValidateBeforeRun
+from linearization_fairness.tracking.hook import TrackRuns
 
-# Kedro 1.7's own config loader calls OmegaConf's deprecated register_new_resolver, warning on every
-# command about code that is not this project's.
-warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
-# Kedro warns when a node is built with a dotted dataset name outside its own namespace. Here such
-# names are namespaced datasets on purpose: a cell reads its seed's base model
-# (`base_s0.base_model`), a search writes its cells' models, the report reads every cell's tables.
-warnings.filterwarnings("ignore", message=r"One or more dataset names contain '\.' characters", category=UserWarning)
+library_warnings.ignore()
 
 # pluggy calls the last registered first: raw data is checked, then leftovers swept, then the
-# fingerprints read what is on disk, then the progress view starts.
-HOOKS = (ShowProgress(), TrackWhatMadeEachOutput(), SweepLeftovers(), ValidateBeforeRun())
+# fingerprints read what is on disk, then the progress view starts, then (when tracked) the MLflow run.
+HOOKS = (TrackRuns(), ShowProgress(), TrackWhatMadeEachOutput(), SweepLeftovers(), ValidateBeforeRun())
+# Installed, kedro-mlflow would track every run; TrackRuns runs its hook when `tracking.enabled` asks.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
 CONFIG_LOADER_CLASS = ExperimentConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"]},  # kedro-mlflow's mlflow.yml
 }
