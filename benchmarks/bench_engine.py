@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from linearization_fairness.models import MaskableReLU, ModelConfig, build_model, relu_sites, set_mask_mode
+from linearization_fairness.models import MaskableReLU, ModelConfig, build_model, model_config, relu_sites, set_mask_mode
 from linearization_fairness.training import TrainConfig, resolve_device, train
 
 NUM_CLASSES = 10
@@ -162,7 +162,8 @@ def benchmark_loops(args: argparse.Namespace, config: ModelConfig, device: torch
 def main() -> None:
     args = parse_args()
     device = resolve_device(args.device)
-    config = ModelConfig(arch=args.arch, width_multiplier=args.width_multiplier)
+    # ModelConfig is a union type: validating a dict picks the class of the architecture.
+    config = model_config({"arch": args.arch, "width_multiplier": args.width_multiplier})
     benchmark_masks(args, config, device)
     if args.compare_loops == "on" or (args.compare_loops == "auto" and device.type == "cuda"):
         benchmark_loops(args, config, device)
