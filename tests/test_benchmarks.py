@@ -1,4 +1,4 @@
-"""The benchmark scripts people run on a lent GPU must not first fail there: each runs here on tiny settings."""
+"""bench_engine.py is what people run on a lent GPU; it must not first fail there, so it runs here on tiny settings."""
 
 from __future__ import annotations
 
